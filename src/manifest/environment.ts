@@ -1,0 +1,90 @@
+/**
+ * Opening one environment of a manifest: its vault file, its password source and the decrypted,
+ * parsed vault values.
+ */
+import type { Readable, Writable } from 'node:stream';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { VaultsmithError } from '../errors.js';
+import { readFileOrThrow } from '../internal/safe-write.js';
+import { expandPath, loadVaultSecrets, parseVaultIdSpec } from '../secrets/index.js';
+import { isPromptSource } from '../secrets/vault-id.js';
+import { decryptVault, vaultYamlTag } from '../vault/index.js';
+import type { VaultSecret } from '../vault/types.js';
+import type { LoadedManifest } from './loader.js';
+import { assertEnvironment } from './resolve.js';
+
+export interface EnvironmentContext {
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  stdin: Readable;
+  stderr: Writable;
+}
+
+export interface EnvironmentLocation {
+  name: string;
+  /** Absolute path of the environment's vault file. */
+  vaultPath: string;
+  label: string;
+  /** The password source as written in the manifest. */
+  source: string;
+  /** The password file or script, `~` expanded and resolved against the manifest directory; null for prompts. */
+  passwordPath: string | null;
+  production: boolean;
+}
+
+export interface OpenEnvironment extends EnvironmentLocation {
+  secrets: VaultSecret[];
+  /** The decrypted vault's top-level keys. */
+  values: Record<string, unknown>;
+}
+
+/** Where an environment's vault and password live, without touching either. */
+export function locateEnvironment(loaded: LoadedManifest, envName: string, env: NodeJS.ProcessEnv): EnvironmentLocation {
+  assertEnvironment(loaded.manifest, envName);
+  const spec = loaded.manifest.environments[envName]!;
+  const { label, source } = parseVaultIdSpec(spec.vault_id);
+  return {
+    name: envName,
+    vaultPath: resolve(loaded.dir, spec.vault),
+    label,
+    source,
+    // Relative password sources are relative to the manifest, so the manifest works from any cwd.
+    passwordPath: isPromptSource(source) ? null : expandPath(source, env, loaded.dir),
+    production: spec.production ?? false,
+  };
+}
+
+/** Parses decrypted vault text into its top-level mapping. */
+export function parseVaultValues(plaintext: string, source: string): Record<string, unknown> {
+  let data: unknown;
+  try {
+    data = parseYaml(plaintext, { logLevel: 'error', customTags: [vaultYamlTag] });
+  } catch (e) {
+    throw new VaultsmithError('INPUT', `the decrypted content of ${source} is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (data === null || data === undefined) return {};
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    throw new VaultsmithError('INPUT', `the decrypted content of ${source} is not a YAML mapping of keys to values`);
+  }
+  return data as Record<string, unknown>;
+}
+
+/** Loads the environment's password (the manifest's vault id only) and decrypts its vault. */
+export async function loadEnvironmentSecrets(location: EnvironmentLocation, ctx: EnvironmentContext): Promise<VaultSecret[]> {
+  const spec = location.passwordPath === null ? `${location.label}@${location.source}` : `${location.label}@${location.passwordPath}`;
+  // The manifest is authoritative: ANSIBLE_VAULT_* variables do not add or replace its sources.
+  return loadVaultSecrets({ vaultIds: [spec], useEnvironment: false, autoPrompt: false }, { ...ctx, cwd: ctx.cwd });
+}
+
+export async function openEnvironment(loaded: LoadedManifest, envName: string, ctx: EnvironmentContext): Promise<OpenEnvironment> {
+  const location = locateEnvironment(loaded, envName, ctx.env);
+  const secrets = await loadEnvironmentSecrets(location, ctx);
+  const text = await readFileOrThrow(location.vaultPath);
+  const { plaintext } = await decryptVault(text, secrets, { source: location.vaultPath });
+  try {
+    return { ...location, secrets, values: parseVaultValues(plaintext.toString('utf8'), location.vaultPath) };
+  } finally {
+    plaintext.fill(0);
+  }
+}
