@@ -65,6 +65,7 @@ export async function readLine(stream: Readable): Promise<Buffer | null> {
       if (parts.length === 0) return null;
       return Buffer.concat(parts);
     }
+    if (chunk.length === 0) continue;
     const nl = chunk.indexOf(0x0a);
     if (nl === -1) {
       parts.push(chunk);

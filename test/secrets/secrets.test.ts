@@ -1,0 +1,266 @@
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync, chmodSync, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { spawnSync } from 'node:child_process';
+import {
+  buildVaultIdList,
+  loadVaultSecrets,
+  parseVaultIdSpec,
+  secretsForVaultLabel,
+  selectEncryptSecret,
+  readLine,
+  readAll,
+} from '../../src/secrets/index.js';
+import { withFileLock, lockPathFor } from '../../src/internal/file-lock.js';
+import { VaultsmithError } from '../../src/errors.js';
+
+const VECTORS = '/work/shared/vectors/ansible';
+let dir: string;
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'vaultsmith-secrets-'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function ctxWith(stdin = '', env: NodeJS.ProcessEnv = {}) {
+  const stderr = new PassThrough();
+  const chunks: Buffer[] = [];
+  stderr.on('data', (d: Buffer) => chunks.push(d));
+  return {
+    ctx: { env: { PATH: process.env.PATH, HOME: dir, ...env }, cwd: dir, stdin: Readable.from([Buffer.from(stdin)]), stderr },
+    stderrText: () => Buffer.concat(chunks).toString('utf8'),
+  };
+}
+
+function newPassword(): string {
+  return `pw-${randomBytes(12).toString('hex')}`;
+}
+
+function file(name: string, content: string, mode = 0o600): string {
+  const p = join(dir, name);
+  writeFileSync(p, content, { mode });
+  chmodSync(p, mode);
+  return p;
+}
+
+async function rejectsWith(p: Promise<unknown>, code: string, pattern: RegExp, secret?: string): Promise<VaultsmithError> {
+  const err = await p.then(
+    () => assert.fail('expected a rejection'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof VaultsmithError, String(err));
+  assert.equal(err.code, code);
+  assert.match(err.message, pattern);
+  if (secret) assert.ok(!err.message.includes(secret), 'error message leaks the password');
+  return err;
+}
+
+describe('parseVaultIdSpec', () => {
+  test('splits label@source at the first @ and defaults the label', () => {
+    assert.deepEqual(parseVaultIdSpec('prod@~/.pass'), { label: 'prod', source: '~/.pass' });
+    assert.deepEqual(parseVaultIdSpec('/etc/pass'), { label: 'default', source: '/etc/pass' });
+    assert.deepEqual(parseVaultIdSpec('@prompt'), { label: 'default', source: 'prompt' });
+    assert.deepEqual(parseVaultIdSpec('dev@prompt'), { label: 'dev', source: 'prompt' });
+    assert.deepEqual(parseVaultIdSpec('a@b@c'), { label: 'a', source: 'b@c' });
+  });
+  test("rejects ';' (it separates header fields) with Ansible's message", () => {
+    assert.throws(() => parseVaultIdSpec('pro;d@x'), /The character ';' is not allowed in vault ids/);
+  });
+});
+
+describe('buildVaultIdList', () => {
+  test('identity list first, then --vault-id, then password files, then the env password file', () => {
+    const ids = buildVaultIdList(
+      { vaultIds: ['b@bfile'], passwordFiles: ['pfile'] },
+      { ANSIBLE_VAULT_IDENTITY_LIST: 'a@afile, c@cfile', ANSIBLE_VAULT_PASSWORD_FILE: 'envfile' },
+    );
+    assert.deepEqual(ids, ['a@afile', 'c@cfile', 'b@bfile', 'default@pfile', 'default@envfile']);
+  });
+  test('prompts when nothing is configured, or when asked', () => {
+    assert.deepEqual(buildVaultIdList({}, {}), ['default@prompt_ask_vault_pass']);
+    assert.deepEqual(buildVaultIdList({ passwordFiles: ['f'], askVaultPass: true }, {}), ['default@f', 'default@prompt_ask_vault_pass']);
+    assert.deepEqual(buildVaultIdList({ autoPrompt: false }, {}), []);
+  });
+});
+
+describe('loadVaultSecrets: files', () => {
+  test('strips surrounding whitespace and labels the secret', async () => {
+    const pw = newPassword();
+    const p = file('ws.pass', `  \t${pw}\r\n\n`);
+    const { ctx } = ctxWith();
+    const [s, ...rest] = await loadVaultSecrets({ vaultIds: [`prod@${p}`] }, ctx);
+    assert.equal(rest.length, 0);
+    assert.equal(s!.label, 'prod');
+    assert.equal(s!.password.toString(), pw);
+    assert.equal(s!.source, p);
+  });
+
+  test('an empty (whitespace-only) file is rejected naming the file', async () => {
+    const p = file('empty.pass', ' \n\t\n');
+    const { ctx, stderrText } = ctxWith();
+    await rejectsWith(loadVaultSecrets({ passwordFiles: [p] }, ctx), 'PASSWORD_SOURCE', /Invalid vault password was provided from file \(.*empty\.pass\)/);
+    assert.match(stderrText(), /\[WARNING\]: Error getting vault password file \(default\)/);
+  });
+
+  test('a missing file fails with Ansible wording; a later working source still wins (with a warning)', async () => {
+    const { ctx, stderrText } = ctxWith();
+    await rejectsWith(loadVaultSecrets({ passwordFiles: [join(dir, 'nope')] }, ctx), 'PASSWORD_SOURCE', /The vault password file .*nope was not found/);
+    const pw = newPassword();
+    const good = file('good.pass', pw);
+    const secrets = await loadVaultSecrets({ vaultIds: [`x@${join(dir, 'nope')}`, `y@${good}`] }, ctx);
+    assert.deepEqual(secrets.map((s) => s.label), ['y']);
+    assert.match(stderrText(), /Error getting vault password file \(x\)/);
+  });
+
+  test('~ is expanded with HOME, relative paths resolve against cwd', async () => {
+    const pw = newPassword();
+    file('home.pass', pw);
+    const { ctx } = ctxWith();
+    const [a] = await loadVaultSecrets({ vaultIds: ['h@~/home.pass'] }, ctx);
+    const [b] = await loadVaultSecrets({ passwordFiles: ['home.pass'] }, ctx);
+    assert.equal(a!.password.toString(), pw);
+    assert.equal(b!.password.toString(), pw);
+  });
+
+  test('ANSIBLE_VAULT_PASSWORD_FILE and ANSIBLE_VAULT_IDENTITY_LIST are honoured', async () => {
+    const pw1 = newPassword();
+    const pw2 = newPassword();
+    const f1 = file('env1.pass', pw1);
+    const f2 = file('env2.pass', pw2);
+    const { ctx } = ctxWith('', { ANSIBLE_VAULT_PASSWORD_FILE: f1, ANSIBLE_VAULT_IDENTITY_LIST: `ops@${f2}` });
+    const secrets = await loadVaultSecrets({}, ctx);
+    assert.deepEqual(
+      secrets.map((s) => [s.label, s.password.toString()]),
+      [
+        ['ops', pw2],
+        ['default', pw1],
+      ],
+    );
+  });
+
+  test('a vault-encrypted password file is opened with the secrets loaded before it (Ansible vector)', async () => {
+    const outer = file('outer.pass', 'test-vault-password\n');
+    const { ctx } = ctxWith();
+    const secrets = await loadVaultSecrets({ vaultIds: [`outer@${outer}`, `inner@${VECTORS}/encrypted-vault-password`] }, ctx);
+    assert.equal(secrets[1]!.label, 'inner');
+    assert.equal(secrets[1]!.password.toString(), 'encrypted-vault-password');
+    await rejectsWith(
+      loadVaultSecrets({ vaultIds: [`inner@${VECTORS}/encrypted-vault-password`] }, ctxWith().ctx),
+      'PASSWORD_SOURCE',
+      /vault encrypted and no earlier vault secret can open it/,
+    );
+  });
+});
+
+describe('loadVaultSecrets: scripts', () => {
+  test('an executable file is run and its stdout (CR/LF stripped) is the password', async () => {
+    const pw = newPassword();
+    const s = file('pass.sh', `#!/bin/sh\nprintf '%s\\r\\n' '${pw}'\n`, 0o700);
+    const [secret] = await loadVaultSecrets({ passwordFiles: [s] }, ctxWith().ctx);
+    assert.equal(secret!.password.toString(), pw);
+  });
+
+  test('a failing script is reported with its exit code, an empty output is rejected', async () => {
+    const bad = file('bad.sh', '#!/bin/sh\necho broken >&2\nexit 3\n', 0o700);
+    await rejectsWith(loadVaultSecrets({ passwordFiles: [bad] }, ctxWith().ctx), 'PASSWORD_SOURCE', /Vault password script .*bad\.sh returned non-zero \(3\): broken/);
+    const empty = file('empty.sh', '#!/bin/sh\necho\n', 0o700);
+    await rejectsWith(loadVaultSecrets({ passwordFiles: [empty] }, ctxWith().ctx), 'PASSWORD_SOURCE', /Invalid vault password was provided from script/);
+  });
+
+  test('*-client scripts get --vault-id <label>; exit 2 means unknown label', async () => {
+    const pw = newPassword();
+    const client = file(
+      'vault-keyring-client.sh',
+      `#!/bin/sh\nif [ "$1" = "--vault-id" ] && [ "$2" = "prod" ]; then echo '${pw}'; exit 0; fi\necho "unknown id $2" >&2\nexit 2\n`,
+      0o700,
+    );
+    const [secret] = await loadVaultSecrets({ vaultIds: [`prod@${client}`] }, ctxWith().ctx);
+    assert.equal(secret!.password.toString(), pw);
+    await rejectsWith(
+      loadVaultSecrets({ vaultIds: [`dev@${client}`] }, ctxWith().ctx),
+      'PASSWORD_SOURCE',
+      /client script .* did not find a secret for vault-id=dev: unknown id dev/,
+    );
+  });
+});
+
+describe('loadVaultSecrets: prompts on a piped stdin', () => {
+  test('--ask-vault-pass reads one line; the rest stays readable', async () => {
+    const pw = newPassword();
+    const { ctx } = ctxWith(`${pw}\nrest of stdin\n`);
+    const [s] = await loadVaultSecrets({ askVaultPass: true }, ctx);
+    assert.equal(s!.label, 'default');
+    assert.equal(s!.password.toString(), pw);
+    assert.equal((await readAll(ctx.stdin)).toString(), 'rest of stdin\n');
+  });
+
+  test('new passwords are asked twice; a mismatch fails without echoing either', async () => {
+    const pw = newPassword();
+    const [s] = await loadVaultSecrets({ vaultIds: ['dev@prompt'], createNewPassword: true }, ctxWith(`${pw}\n${pw}\n`).ctx);
+    assert.equal(s!.label, 'dev');
+    assert.equal(s!.password.toString(), pw);
+    const other = newPassword();
+    await rejectsWith(loadVaultSecrets({ vaultIds: ['dev@prompt'], createNewPassword: true }, ctxWith(`${pw}\n${other}\n`).ctx), 'PASSWORD_SOURCE', /^Passwords do not match$/, pw);
+  });
+
+  test('end of input and empty answers are errors', async () => {
+    await rejectsWith(loadVaultSecrets({ askVaultPass: true }, ctxWith('').ctx), 'PASSWORD_SOURCE', /EOFError \(ctrl-d\) on prompt for \(default\)/);
+    await rejectsWith(loadVaultSecrets({ askVaultPass: true }, ctxWith('\n').ctx), 'PASSWORD_SOURCE', /Invalid vault password was provided/);
+  });
+
+  test('readLine handles CRLF and chunk boundaries', async () => {
+    const stream = Readable.from([Buffer.from('ab'), Buffer.from('c\r\nde'), Buffer.from('f\n')]);
+    assert.equal((await readLine(stream))!.toString(), 'abc');
+    assert.equal((await readLine(stream))!.toString(), 'def');
+    assert.equal(await readLine(stream), null);
+  });
+});
+
+describe('secret selection', () => {
+  const a = { label: 'a', password: Buffer.from('x') };
+  const b = { label: 'b', password: Buffer.from('y') };
+  test('selectEncryptSecret: first secret, or the one named by --encrypt-vault-id', () => {
+    assert.equal(selectEncryptSecret([a, b]), a);
+    assert.equal(selectEncryptSecret([a, b], 'b'), b);
+    assert.throws(() => selectEncryptSecret([a, b], 'c'), /Did not find a match for --encrypt-vault-id=c in the known vault-ids \['a', 'b'\]/);
+  });
+  test('ANSIBLE_VAULT_ID_MATCH keeps only the secrets with the header label', () => {
+    assert.deepEqual(secretsForVaultLabel([a, b], 'b', {}), [a, b]);
+    assert.deepEqual(secretsForVaultLabel([a, b], 'b', { ANSIBLE_VAULT_ID_MATCH: 'true' }), [b]);
+    assert.deepEqual(secretsForVaultLabel([a, { label: 'default', password: Buffer.from('z') }], null, { ANSIBLE_VAULT_ID_MATCH: '1' }).map((s) => s.label), ['default']);
+  });
+});
+
+describe('withFileLock', () => {
+  test('a held lock makes a second locker fail with CONFLICT; the lock is removed afterwards', async () => {
+    const target = file('locked.yml', 'x');
+    let inner: unknown;
+    const result = await withFileLock(target, async () => {
+      assert.equal(readFileSync(lockPathFor(target), 'utf8').trim(), String(process.pid));
+      inner = await withFileLock(target, async () => 'second').catch((e: unknown) => e);
+      return 'first';
+    });
+    assert.equal(result, 'first');
+    assert.ok(inner instanceof VaultsmithError && inner.code === 'CONFLICT', String(inner));
+    assert.match((inner as Error).message, /is locked by process \d+/);
+    assert.equal(existsSync(lockPathFor(target)), false);
+  });
+
+  test('a lock left by a dead process is taken over', async () => {
+    const target = file('stale.yml', 'x');
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+    writeFileSync(lockPathFor(target), `${dead.stdout.toString()}\n`);
+    assert.equal(await withFileLock(target, async () => 'ok'), 'ok');
+    assert.equal(existsSync(lockPathFor(target)), false);
+  });
+
+  test('the lock is released when fn throws', async () => {
+    const target = file('throws.yml', 'x');
+    await assert.rejects(withFileLock(target, async () => { throw new Error('boom'); }), /boom/);
+    assert.equal(existsSync(lockPathFor(target)), false);
+  });
+});
