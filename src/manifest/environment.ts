@@ -10,7 +10,7 @@ import { readFileOrThrow } from '../internal/safe-write.js';
 import { expandPath, loadVaultSecrets, parseVaultIdSpec } from '../secrets/index.js';
 import { isPromptSource } from '../secrets/vault-id.js';
 import { decryptVault, vaultYamlTag } from '../vault/index.js';
-import type { VaultSecret } from '../vault/types.js';
+import type { VaultHeader, VaultSecret } from '../vault/types.js';
 import type { LoadedManifest } from './loader.js';
 import { assertEnvironment } from './resolve.js';
 
@@ -37,6 +37,8 @@ export interface OpenEnvironment extends EnvironmentLocation {
   secrets: VaultSecret[];
   /** The decrypted vault's top-level keys. */
   values: Record<string, unknown>;
+  /** The vault file's header (its label may differ from the manifest's). */
+  header: VaultHeader;
 }
 
 /** Where an environment's vault and password live, without touching either. */
@@ -81,9 +83,9 @@ export async function openEnvironment(loaded: LoadedManifest, envName: string, c
   const location = locateEnvironment(loaded, envName, ctx.env);
   const secrets = await loadEnvironmentSecrets(location, ctx);
   const text = await readFileOrThrow(location.vaultPath);
-  const { plaintext } = await decryptVault(text, secrets, { source: location.vaultPath });
+  const { plaintext, header } = await decryptVault(text, secrets, { source: location.vaultPath });
   try {
-    return { ...location, secrets, values: parseVaultValues(plaintext.toString('utf8'), location.vaultPath) };
+    return { ...location, secrets, header, values: parseVaultValues(plaintext.toString('utf8'), location.vaultPath) };
   } finally {
     plaintext.fill(0);
   }
