@@ -1,0 +1,59 @@
+import { VaultsmithError } from '../../errors.js';
+import { decryptFiles } from '../../services/vault-files.js';
+import { parseCommandArgs } from '../args.js';
+import type { Command } from '../context.js';
+import { write } from '../output.js';
+import {
+  OUTPUT_OPTION,
+  VAULT_ENV_HELP,
+  VAULT_OPTIONS,
+  VAULT_OPTIONS_HELP,
+  checkVaultOptions,
+  headerSecretFilter,
+  outputTarget,
+  progressReporter,
+  reportSuccess,
+  secretsForReading,
+} from '../vault-options.js';
+import { readStdinInputs } from './encrypt.js';
+
+const help = `Usage: vaultsmith decrypt [options] [FILE ...]
+
+Decrypts vault files in place (like ansible-vault decrypt). '-' or no FILE reads stdin and writes
+stdout. Secrets whose vault id matches the file's label are tried first. With several files every
+file is decrypted and checked before any is written.
+
+Options:
+  --output FILE                write the plaintext to FILE ('-' for stdout); one input only
+${VAULT_OPTIONS_HELP}
+
+${VAULT_ENV_HELP}
+
+Examples:
+  vaultsmith decrypt group_vars/prod/vault.yml --vault-id prod@~/.vault_pass_prod
+  vaultsmith decrypt vault.yml --output - --vault-password-file ~/.vault_pass | grep db_
+  vaultsmith decrypt a.yml b.yml --vault-id dev@dev.pass --vault-id prod@prod.pass
+`;
+
+export const decryptCommand: Command = {
+  name: 'decrypt',
+  summary: 'decrypt vault files (ansible-vault decrypt)',
+  help,
+  async run(args, ctx) {
+    const { values, positionals } = parseCommandArgs('decrypt', args, { ...VAULT_OPTIONS, ...OUTPUT_OPTION });
+    checkVaultOptions('decrypt', values);
+    if (values.output !== undefined && positionals.length > 1) {
+      throw new VaultsmithError('USAGE', 'At most one input file may be used with the --output option');
+    }
+    const secrets = await secretsForReading(values, ctx);
+    const files = positionals.length ? positionals : ['-'];
+    if (!positionals.length && ctx.stdin.isTTY) await write(ctx.stderr, 'Reading ciphertext input from stdin\n');
+    const inputs = await readStdinInputs(files, ctx);
+    await decryptFiles(
+      { inputs, secrets, output: outputTarget(ctx, values.output), stdout: ctx.stdout },
+      { onProgress: progressReporter(ctx, inputs.length), filterSecrets: headerSecretFilter(ctx.env) },
+    );
+    await reportSuccess(ctx, 'Decryption successful');
+    return 0;
+  },
+};

@@ -1,0 +1,217 @@
+/**
+ * `edit` and `create`: the plaintext lives only in a 0600 file inside a private 0700 directory on
+ * tmpfs, is overwritten and removed in `finally` and on SIGINT/SIGTERM, and the vault is replaced
+ * atomically only when the editor succeeded and the content changed. The target is locked for the
+ * whole session, and a change made on disk meanwhile (e.g. by ansible-vault, which takes no lock) is
+ * never overwritten: the edited content is saved encrypted next to it instead.
+ */
+import { spawn, type StdioOptions } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { promises as fsp, constants as fsc, rmSync, writeFileSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { VaultsmithError } from '../errors.js';
+import { withFileLock } from '../internal/file-lock.js';
+import { makePrivateDir } from '../internal/private-tmp.js';
+import { safeWrite } from '../internal/safe-write.js';
+import { decryptVault, encryptVault, isEncryptedVault, parseVaultEnvelope } from '../vault/index.js';
+import type { VaultHeader, VaultSecret } from '../vault/types.js';
+import { splitShellWords } from './shell-words.js';
+
+export interface EditorContext {
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  stdin: Readable;
+  stderr: Writable;
+}
+
+export type EditOutcome = { status: 'unchanged' } | { status: 'saved'; label: string | null };
+
+function sha256(data: Uint8Array): Buffer {
+  return createHash('sha256').update(data).digest();
+}
+
+/** Ansible's `_editor_shell_command`: shlex-split `$EDITOR` (default `vi`) plus the file name. */
+export function editorCommand(env: NodeJS.ProcessEnv, file: string): string[] {
+  const words = splitShellWords(env.EDITOR ?? 'vi');
+  if (words.length === 0) throw new VaultsmithError('USAGE', 'EDITOR is empty');
+  return [...words, file];
+}
+
+/** Synchronous wipe for signal handlers (async work may never run once a signal arrives). */
+function wipeDirSync(dir: string): void {
+  try {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      try {
+        const size = statSync(p).size;
+        if (size > 0) writeFileSync(p, Buffer.alloc(size));
+      } catch {
+        // best effort; removal follows
+      }
+    }
+  } catch {
+    return;
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Runs the editor on `file`. On SIGINT/SIGTERM the plaintext directory is wiped at once and the
+ * editor is told to stop; the session then fails without touching the vault.
+ */
+async function runEditor(file: string, privateDir: string, ctx: EditorContext): Promise<void> {
+  const [program, ...args] = editorCommand(ctx.env, file) as [string, ...string[]];
+  let interruptedBy: NodeJS.Signals | null = null;
+  // The editor needs the real terminal; with captured streams (tests, pipes) its output goes to stderr.
+  const interactive = ctx.stdin === process.stdin;
+  const stdio: StdioOptions = interactive ? 'inherit' : ['ignore', 'pipe', 'pipe'];
+  const child = spawn(program, args, { cwd: ctx.cwd, env: ctx.env, stdio });
+  const onSignal = (signal: NodeJS.Signals) => {
+    interruptedBy = signal;
+    wipeDirSync(privateDir);
+    child.kill(signal === 'SIGINT' ? 'SIGTERM' : signal);
+  };
+  const onInt = () => onSignal('SIGINT');
+  const onTerm = () => onSignal('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  child.stdout?.on('data', (d: Buffer) => ctx.stderr.write(d));
+  child.stderr?.on('data', (d: Buffer) => ctx.stderr.write(d));
+  try {
+    const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (code, signal) => resolve({ code, signal }));
+    }).catch((e: NodeJS.ErrnoException) => {
+      throw new VaultsmithError('EXTERNAL', `Unable to execute the command "${[program, ...args].join(' ')}": ${e.code ?? e.message}`, {
+        hint: 'set EDITOR to an editor that is installed',
+      });
+    });
+    if (interruptedBy) throw new VaultsmithError('EXTERNAL', `edit interrupted by ${interruptedBy}; the vault was left unchanged`);
+    if (result.code !== 0) {
+      const how = result.signal ? `was killed by ${result.signal}` : `exited with status ${result.code}`;
+      throw new VaultsmithError('EXTERNAL', `the editor (${program}) ${how}; the vault was left unchanged`);
+    }
+  } finally {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  }
+}
+
+/** Writes the plaintext into a fresh private temp file named like the target (editors pick syntax by extension). */
+async function withPlaintextFile<T>(
+  targetPath: string,
+  plaintext: Uint8Array,
+  ctx: EditorContext,
+  fn: (file: string, dir: string) => Promise<T>,
+): Promise<T> {
+  const { dir, cleanup } = await makePrivateDir(ctx.env);
+  try {
+    const file = join(dir, basename(targetPath));
+    const fh = await fsp.open(file, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
+    try {
+      await fh.writeFile(plaintext);
+    } finally {
+      await fh.close();
+    }
+    return await fn(file, dir);
+  } finally {
+    await cleanup();
+  }
+}
+
+async function readOrThrow(path: string): Promise<Buffer> {
+  try {
+    return await fsp.readFile(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new VaultsmithError('INPUT', `Unable to read source file (${path}): ${code === 'ENOENT' ? 'No such file or directory' : (code ?? String(e))}`);
+  }
+}
+
+function conflictPath(path: string, now = new Date()): string {
+  return `${path}.vaultsmith-conflict-${now.toISOString().replace(/[:.]/g, '-')}`;
+}
+
+export interface EditRequest {
+  path: string;
+  secrets: VaultSecret[];
+  /** Restricts the secrets tried for the file's header (ANSIBLE_VAULT_ID_MATCH). */
+  filterSecrets?: (secrets: VaultSecret[], header: VaultHeader) => VaultSecret[];
+}
+
+/**
+ * `edit`: decrypts, opens the editor on a private copy, and re-encrypts with the secret that opened
+ * the file, keeping its header label, mode and owner. Unchanged content is not rewritten.
+ */
+export async function editVaultFile(request: EditRequest, ctx: EditorContext): Promise<EditOutcome> {
+  const { path } = request;
+  return withFileLock(path, async () => {
+    const original = await readOrThrow(path);
+    if (!isEncryptedVault(original)) {
+      throw new VaultsmithError('NOT_ENCRYPTED', `input is not vault encrypted data. ${path} is not a vault encrypted file`);
+    }
+    const { header } = parseVaultEnvelope(original, path);
+    const candidates = request.filterSecrets ? request.filterSecrets(request.secrets, header) : request.secrets;
+    const { plaintext, secret } = await decryptVault(original, candidates, { source: path });
+    const before = sha256(plaintext);
+    return withPlaintextFile(path, plaintext, ctx, async (file) => {
+      plaintext.fill(0);
+      await runEditor(file, dirname(file), ctx);
+      const edited = await fsp.readFile(file);
+      try {
+        if (sha256(edited).equals(before)) return { status: 'unchanged' } as const;
+        const vaultText = await encryptVault(edited, secret, { label: header.label });
+        // Someone (ansible-vault takes no lock) changed the file while we edited: keep both.
+        const current = await fsp.readFile(path).catch(() => Buffer.alloc(0));
+        if (!sha256(current).equals(sha256(original))) {
+          const saved = conflictPath(path);
+          await safeWrite(saved, vaultText, { exclusive: true, mode: 0o600 });
+          throw new VaultsmithError('CONFLICT', `${path} changed on disk while it was being edited; it was not overwritten`, {
+            hint: `your edit was saved encrypted as ${saved}; merge it by hand`,
+          });
+        }
+        await safeWrite(path, vaultText);
+        return { status: 'saved', label: header.label } as const;
+      } finally {
+        edited.fill(0);
+      }
+    });
+  });
+}
+
+export interface CreateRequest {
+  path: string;
+  secret: VaultSecret;
+  label: string | null;
+}
+
+/** `create`: refuses an existing file; the new vault appears only after the editor succeeded. */
+export async function createVaultFile(request: CreateRequest, ctx: EditorContext & { warn: (message: string) => void }): Promise<void> {
+  const { path } = request;
+  const dir = dirname(path);
+  try {
+    await fsp.stat(dir);
+  } catch {
+    ctx.warn(`${dir} does not exist, creating...`);
+    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+  }
+  const exists = await fsp.stat(path).then(
+    () => true,
+    () => false,
+  );
+  if (exists) throw new VaultsmithError('INPUT', `${path} exists, please use 'edit' instead`);
+  await withFileLock(path, () =>
+    withPlaintextFile(path, Buffer.alloc(0), ctx, async (file) => {
+      await runEditor(file, dirname(file), ctx);
+      const content = await fsp.readFile(file);
+      try {
+        // Ansible saves a created file even when left empty.
+        const vaultText = await encryptVault(content, request.secret, { label: request.label });
+        await safeWrite(path, vaultText, { exclusive: true, mode: 0o600 });
+      } finally {
+        content.fill(0);
+      }
+    }),
+  );
+}

@@ -1,0 +1,276 @@
+/**
+ * Use cases behind `encrypt`, `decrypt`, `view` and `rekey`: whole files in, results out. Every file
+ * is read and transformed first (in parallel: key derivation runs on the thread pool) and only then
+ * written, so one bad file in a batch leaves every file untouched. Big files go through the
+ * streaming core to keep memory bounded.
+ */
+import { promises as fsp } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { VaultsmithError } from '../errors.js';
+import { safeWrite } from '../internal/safe-write.js';
+import { decryptInlineYaml, decryptVault, encryptVault, isEncryptedVault, parseVaultEnvelope } from '../vault/index.js';
+import { decryptVaultFile, decryptVaultStream, encryptVaultFile, encryptVaultStream } from '../vault/stream.js';
+import type { VaultHeader, VaultSecret } from '../vault/types.js';
+
+/** Files at least this big are streamed instead of loaded whole. */
+export const STREAM_THRESHOLD_BYTES = 16 * 1024 * 1024;
+
+/** A file path, or bytes already read (stdin) with a display name. */
+export type VaultInput = { path: string } | { name: string; data: Buffer };
+
+/** Where results go: back over the input, to one file, or to a stream (stdout). */
+export type VaultOutput = { kind: 'in-place' } | { kind: 'file'; path: string } | { kind: 'stream'; stream: Writable };
+
+export interface FileOptions {
+  /** Progress after each file is prepared (for a TTY progress line). */
+  onProgress?: (done: number, total: number, name: string) => void;
+  /** Limits which secrets are tried for a given header (ANSIBLE_VAULT_ID_MATCH). */
+  filterSecrets?: (secrets: VaultSecret[], header: VaultHeader) => VaultSecret[];
+}
+
+export function inputName(input: VaultInput): string {
+  return 'path' in input ? input.path : input.name;
+}
+
+function readError(name: string, e: unknown): VaultsmithError {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const reason =
+    code === 'ENOENT'
+      ? 'No such file or directory'
+      : code === 'EACCES'
+        ? 'Permission denied'
+        : code === 'EISDIR'
+          ? 'Is a directory'
+          : (code ?? String(e));
+  // Ansible's wording: "Unable to read source file (<name>): <reason>".
+  return new VaultsmithError('INPUT', `Unable to read source file (${name}): ${reason}`, { cause: e });
+}
+
+async function fileSize(path: string): Promise<number> {
+  try {
+    const st = await fsp.stat(path);
+    if (st.isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
+    return st.size;
+  } catch (e) {
+    throw readError(path, e);
+  }
+}
+
+async function readInput(input: VaultInput): Promise<Buffer> {
+  if (!('path' in input)) return input.data;
+  try {
+    return await fsp.readFile(input.path);
+  } catch (e) {
+    throw readError(input.path, e);
+  }
+}
+
+/** Reads the first bytes only (enough for the header) to classify a big file cheaply. */
+async function readHead(path: string, bytes = 4096): Promise<Buffer> {
+  let fh: fsp.FileHandle | undefined;
+  try {
+    fh = await fsp.open(path, 'r');
+    const buf = Buffer.alloc(bytes);
+    const { bytesRead } = await fh.read(buf, 0, bytes, 0);
+    return buf.subarray(0, bytesRead);
+  } catch (e) {
+    throw readError(path, e);
+  } finally {
+    await fh?.close().catch(() => undefined);
+  }
+}
+
+function headerLineIsVault(head: Buffer): boolean {
+  const nl = head.indexOf(0x0a);
+  return isEncryptedVault(nl === -1 ? head : head.subarray(0, nl));
+}
+
+function notEncrypted(name: string): VaultsmithError {
+  // Ansible: "input is not vault encrypted data. <file> is not a vault encrypted file for <file>".
+  return new VaultsmithError('NOT_ENCRYPTED', `input is not vault encrypted data. ${name} is not a vault encrypted file`);
+}
+
+function alreadyEncrypted(name: string): VaultsmithError {
+  return new VaultsmithError('ALREADY_ENCRYPTED', `input is already encrypted: ${name}`, {
+    hint: 'use rekey to change its password, or decrypt it first',
+  });
+}
+
+/** A prepared result: bytes to write, or a deferred streaming job for big files. */
+type Prepared =
+  | { input: VaultInput; data: Buffer; header?: VaultHeader; secret?: VaultSecret }
+  | { input: { path: string }; stream: true };
+
+async function mapAll<T, R>(items: T[], fn: (item: T) => Promise<R>, options: FileOptions, name: (t: T) => string): Promise<R[]> {
+  let done = 0;
+  return Promise.all(
+    items.map(async (item) => {
+      const r = await fn(item);
+      done += 1;
+      options.onProgress?.(done, items.length, name(item));
+      return r;
+    }),
+  );
+}
+
+async function writeResult(target: VaultOutput, input: VaultInput, data: Buffer, mode: number): Promise<void> {
+  if (target.kind === 'stream') {
+    await new Promise<void>((resolve, reject) => target.stream.write(data, (e) => (e ? reject(e) : resolve())));
+    return;
+  }
+  const path = target.kind === 'file' ? target.path : 'path' in input ? input.path : null;
+  if (path === null) throw new VaultsmithError('INTERNAL', 'no output for stdin input');
+  await safeWrite(path, data, { mode });
+}
+
+function outputFor(target: VaultOutput, input: VaultInput, streamIfNoPath: Writable): VaultOutput {
+  if (target.kind === 'in-place' && !('path' in input)) return { kind: 'stream', stream: streamIfNoPath };
+  return target;
+}
+
+export interface EncryptFilesRequest {
+  inputs: VaultInput[];
+  secret: VaultSecret;
+  label: string | null;
+  output: VaultOutput;
+  /** Where stdin input goes when there is no --output (stdout). */
+  stdout: Writable;
+}
+
+/** `encrypt`: refuses input that already is a vault; writes new files 0600, keeps an existing file's mode. */
+export async function encryptFiles(request: EncryptFilesRequest, options: FileOptions = {}): Promise<{ files: string[] }> {
+  const prepared = await mapAll(
+    request.inputs,
+    async (input): Promise<Prepared> => {
+      const name = inputName(input);
+      if ('path' in input && (await fileSize(input.path)) >= STREAM_THRESHOLD_BYTES) {
+        if (headerLineIsVault(await readHead(input.path))) throw alreadyEncrypted(name);
+        return { input, stream: true };
+      }
+      const plaintext = await readInput(input);
+      if (isEncryptedVault(plaintext)) throw alreadyEncrypted(name);
+      const text = await encryptVault(plaintext, request.secret, { label: request.label });
+      return { input, data: Buffer.from(text, 'utf8') };
+    },
+    options,
+    inputName,
+  );
+  for (const p of prepared) {
+    const target = outputFor(request.output, p.input, request.stdout);
+    if ('stream' in p) {
+      if (target.kind === 'stream') await encryptVaultStream(p.input.path, target.stream, request.secret, { label: request.label });
+      else await encryptVaultFile(p.input.path, target.kind === 'file' ? target.path : p.input.path, request.secret, { label: request.label });
+    } else {
+      await writeResult(target, p.input, p.data, 0o600);
+    }
+  }
+  return { files: request.inputs.map(inputName) };
+}
+
+async function decryptOne(input: VaultInput, secrets: VaultSecret[], options: FileOptions) {
+  const name = inputName(input);
+  const vaultText = await readInput(input);
+  if (!isEncryptedVault(vaultText)) throw notEncrypted(name);
+  const envelope = parseVaultEnvelope(vaultText, name);
+  const candidates = options.filterSecrets ? options.filterSecrets(secrets, envelope.header) : secrets;
+  return decryptVault(vaultText, candidates, { source: name });
+}
+
+export interface DecryptFilesRequest {
+  inputs: VaultInput[];
+  secrets: VaultSecret[];
+  output: VaultOutput;
+  stdout: Writable;
+}
+
+/** `decrypt`: every file is decrypted (HMAC checked) before any is written. */
+export async function decryptFiles(request: DecryptFilesRequest, options: FileOptions = {}): Promise<{ files: { name: string; label: string | null; usedLabel: string }[] }> {
+  const prepared = await mapAll(
+    request.inputs,
+    async (input): Promise<Prepared> => {
+      const name = inputName(input);
+      if ('path' in input && (await fileSize(input.path)) >= STREAM_THRESHOLD_BYTES) {
+        if (!headerLineIsVault(await readHead(input.path))) throw notEncrypted(name);
+        return { input, stream: true };
+      }
+      const { plaintext, header, secret } = await decryptOne(input, request.secrets, options);
+      return { input, data: plaintext, header, secret };
+    },
+    options,
+    inputName,
+  );
+  const files: { name: string; label: string | null; usedLabel: string }[] = [];
+  for (const p of prepared) {
+    const target = outputFor(request.output, p.input, request.stdout);
+    if ('stream' in p) {
+      const filtered = request.secrets;
+      const r =
+        target.kind === 'stream'
+          ? await decryptVaultStream(p.input.path, target.stream, filtered, { source: p.input.path })
+          : await decryptVaultFile(p.input.path, target.kind === 'file' ? target.path : p.input.path, filtered, { source: p.input.path });
+      files.push({ name: p.input.path, label: r.header.label, usedLabel: r.secret.label });
+    } else {
+      await writeResult(target, p.input, p.data, 0o600);
+      files.push({ name: inputName(p.input), label: p.header?.label ?? null, usedLabel: p.secret?.label ?? '' });
+    }
+  }
+  return { files };
+}
+
+export interface ViewedFile {
+  name: string;
+  /** The decrypted content, or the YAML with its inline `!vault` values decrypted. */
+  plaintext: Buffer;
+  inline: boolean;
+}
+
+/** Heuristic: plaintext YAML holding inline `!vault` values (which Ansible's view cannot show). */
+export function hasInlineVaultValues(data: Buffer): boolean {
+  return /!vault\s*[|>]/.test(data.toString('utf8'));
+}
+
+/** `view`: decrypts every file (in parallel); YAML with inline `!vault` values is shown decrypted. */
+export async function viewFiles(inputs: VaultInput[], secrets: VaultSecret[], options: FileOptions = {}): Promise<ViewedFile[]> {
+  return mapAll(
+    inputs,
+    async (input): Promise<ViewedFile> => {
+      const name = inputName(input);
+      const data = await readInput(input);
+      if (!isEncryptedVault(data) && hasInlineVaultValues(data)) {
+        const yaml = await decryptInlineYaml(data.toString('utf8'), secrets);
+        return { name, plaintext: Buffer.from(yaml, 'utf8'), inline: true };
+      }
+      const { plaintext } = await decryptOne({ name, data }, secrets, options);
+      return { name, plaintext, inline: false };
+    },
+    options,
+    inputName,
+  );
+}
+
+export interface RekeyFilesRequest {
+  paths: string[];
+  secrets: VaultSecret[];
+  newSecret: VaultSecret;
+  newLabel: string | null;
+}
+
+/** `rekey`: all files are decrypted and re-encrypted in memory first, then each is replaced atomically (mode and owner kept). */
+export async function rekeyFiles(request: RekeyFilesRequest, options: FileOptions = {}): Promise<{ files: { name: string; oldLabel: string | null }[] }> {
+  const prepared = await mapAll(
+    request.paths,
+    async (path) => {
+      const { plaintext, header } = await decryptOne({ path }, request.secrets, options);
+      try {
+        const text = await encryptVault(plaintext, request.newSecret, { label: request.newLabel });
+        return { path, data: Buffer.from(text, 'utf8'), oldLabel: header.label };
+      } finally {
+        plaintext.fill(0);
+      }
+    },
+    options,
+    (p) => p,
+  );
+  for (const p of prepared) await safeWrite(p.path, p.data);
+  return { files: prepared.map((p) => ({ name: p.path, oldLabel: p.oldLabel })) };
+}

@@ -1,0 +1,321 @@
+/**
+ * The ansible-vault-compatible commands, in-process: round trips, flags, and for every malformed
+ * input the one-line error, the non-zero exit and the byte-identical input file.
+ */
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, existsSync, chmodSync, copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli, type CliResult } from '../helpers/cli.js';
+import { sandbox, newPassword, type Sandbox } from '../secrets/kit.js';
+
+const VECTORS = '/work/shared/vectors/ansible';
+let box: Sandbox;
+let pw: { path: string; password: string };
+let other: { path: string; password: string };
+
+before(() => {
+  box = sandbox();
+  pw = box.passwordFile('main.pass');
+  other = box.passwordFile('other.pass');
+});
+after(() => box.cleanup());
+
+const cli = (argv: string[], stdin?: string, env: NodeJS.ProcessEnv = {}) =>
+  runCli(argv, { cwd: box.dir, env: { ...box.env, ...env }, ...(stdin === undefined ? {} : { stdin }) });
+
+/** A failed command: exit 1 (or given), one `ERROR!` line, no stack, no password, input untouched. */
+function assertFailed(r: CliResult, pattern: RegExp, options: { code?: number; untouched?: [string, Buffer][] } = {}): void {
+  assert.equal(r.code, options.code ?? 1, `exit code; stderr: ${r.stderr}`);
+  assert.match(r.stderr, /^ERROR! /);
+  assert.match(r.stderr.split('\n')[0]!, pattern);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'stack trace printed');
+  for (const secret of [pw.password, other.password]) {
+    assert.ok(!r.stderr.includes(secret) && !r.stdout.includes(secret), 'a password was printed');
+  }
+  for (const [path, bytes] of options.untouched ?? []) assert.deepEqual(readFileSync(path), bytes, `${path} changed`);
+}
+
+describe('encrypt / decrypt', () => {
+  test('round trip in place keeps the mode; default id writes a 1.1 header', async () => {
+    const f = box.file('plain.yml', 'db_password: s3cret\n', 0o640);
+    const enc = await cli(['encrypt', f, '--vault-password-file', pw.path]);
+    assert.equal(enc.code, 0, enc.stderr);
+    const vault = box.read(f).toString();
+    assert.match(vault, /^\$ANSIBLE_VAULT;1\.1;AES256\n([0-9a-f]{80}\n)*[0-9a-f]{1,80}\n$/);
+    assert.equal(box.mode(f), 0o640);
+    const dec = await cli(['decrypt', f, '--vault-password-file', pw.path]);
+    assert.equal(dec.code, 0, dec.stderr);
+    assert.equal(box.read(f).toString(), 'db_password: s3cret\n');
+    assert.equal(box.mode(f), 0o640);
+  });
+
+  test('--vault-id label@file writes a 1.2 header with the label', async () => {
+    const f = box.file('labelled.yml', 'a: 1\n');
+    const r = await cli(['encrypt', f, '--vault-id', `prod@${pw.path}`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(box.read(f).toString(), /^\$ANSIBLE_VAULT;1\.2;AES256;prod\n/);
+  });
+
+  test("stdin to stdout with '-' and --output -", async () => {
+    const enc = await cli(['encrypt', '-', '--output', '-', '--vault-password-file', pw.path], 'from stdin\n');
+    assert.equal(enc.code, 0, enc.stderr);
+    assert.match(enc.stdout, /^\$ANSIBLE_VAULT;1\.1;AES256\n/);
+    const dec = await cli(['decrypt', '--vault-password-file', pw.path], enc.stdout);
+    assert.equal(dec.code, 0, dec.stderr);
+    assert.equal(dec.stdout, 'from stdin\n');
+  });
+
+  test('--output FILE leaves the input alone and creates the output 0600', async () => {
+    const f = box.file('keep.yml', 'x: 1\n', 0o644);
+    const r = await cli(['encrypt', f, '--output', 'keep.vault', '--vault-password-file', pw.path]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(box.read(f).toString(), 'x: 1\n');
+    assert.equal(box.mode('keep.vault'), 0o600);
+    const d = await cli(['decrypt', 'keep.vault', '--output', '-', '--vault-password-file', pw.path]);
+    assert.equal(d.stdout, 'x: 1\n');
+  });
+
+  test('several files per call; a bad one means none is written', async () => {
+    const a = box.file('multi-a.yml', 'a: 1\n');
+    const b = box.file('multi-b.yml', 'b: 2\n');
+    const r = await cli(['encrypt', a, b, '--vault-password-file', pw.path]);
+    assert.equal(r.code, 0, r.stderr);
+    const [va, vb] = [box.read(a), box.read(b)];
+    const plain = box.file('multi-c.yml', 'not a vault\n');
+    const bad = await cli(['decrypt', a, b, plain, '--vault-password-file', pw.path]);
+    assertFailed(bad, /input is not vault encrypted data\. .*multi-c\.yml is not a vault encrypted file/, {
+      untouched: [
+        [a, va],
+        [b, vb],
+      ],
+    });
+    const ok = await cli(['decrypt', a, b, '--vault-password-file', pw.path]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(box.read(a).toString() + box.read(b).toString(), 'a: 1\nb: 2\n');
+  });
+
+  test('encrypting a vault is refused: "input is already encrypted"', async () => {
+    const f = box.file('twice.yml', 'z: 1\n');
+    await cli(['encrypt', f, '--vault-password-file', pw.path]);
+    const before = box.read(f);
+    assertFailed(await cli(['encrypt', f, '--vault-password-file', pw.path]), /input is already encrypted/, { untouched: [[f, before]] });
+  });
+
+  test('wrong password keeps ansible-vault\'s message and adds the tried and file labels', async () => {
+    const f = box.file('wrong.yml', 'w: 1\n');
+    await cli(['encrypt', f, '--vault-id', `prod@${pw.path}`]);
+    const before = box.read(f);
+    const r = await cli(['decrypt', f, '--vault-id', `dev@${other.path}`, '--vault-id', `qa@${other.path}`]);
+    assertFailed(r, /^ERROR! Decryption failed \(no vault secrets were found that could decrypt\) on .*wrong\.yml.*tried vault ids: dev, qa; file vault id: prod/, {
+      untouched: [[f, before]],
+    });
+    // The matching label is tried first, but any secret may open the file (ANSIBLE_VAULT_ID_MATCH off).
+    const ok = await cli(['view', f, '--vault-id', `dev@${pw.path}`]);
+    assert.equal(ok.stdout, 'w: 1\n');
+    const strict = await cli(['view', f, '--vault-id', `dev@${pw.path}`], undefined, { ANSIBLE_VAULT_ID_MATCH: 'true' });
+    assertFailed(strict, /Decryption failed \(no vault secrets were found that could decrypt\)/);
+  });
+
+  test('malformed vaults: clear error, exit 1, file untouched', async () => {
+    const good = box.file('good.yml', 'g: 1\n');
+    await cli(['encrypt', good, '--vault-password-file', pw.path]);
+    const text = box.read(good).toString();
+    const cases: [string, string][] = [
+      ['bad-hex.yml', text.replace(/\n[0-9a-f]/, '\nzz')],
+      ['truncated.yml', text.slice(0, 60)],
+      ['bad-version.yml', text.replace('1.1', '9.9')],
+      ['bad-cipher.yml', text.replace('AES256', 'AES')],
+      ['header-only.yml', '$ANSIBLE_VAULT;1.1;AES256\n'],
+    ];
+    for (const [name, content] of cases) {
+      const p = box.file(name, content);
+      const before = box.read(p);
+      for (const cmd of ['decrypt', 'view', 'rekey']) {
+        const extra = cmd === 'rekey' ? ['--new-vault-password-file', other.path] : [];
+        const r = await cli([cmd, p, '--vault-password-file', pw.path, ...extra]);
+        assertFailed(r, /ERROR! .*\S/, { untouched: [[p, before]] });
+        assert.equal(r.stderr.split('\n').filter((l) => l.startsWith('ERROR!')).length, 1, `${name} ${cmd}: ${r.stderr}`);
+      }
+    }
+  });
+
+  test('missing input file and option misuse', async () => {
+    assertFailed(await cli(['decrypt', 'nope.yml', '--vault-password-file', pw.path]), /Unable to read source file \(.*nope\.yml\): No such file or directory/);
+    const a = box.file('o1.yml', '1\n');
+    const b = box.file('o2.yml', '2\n');
+    assertFailed(await cli(['encrypt', a, b, '--output', 'x', '--vault-password-file', pw.path]), /At most one input file may be used with the --output option/, {
+      code: 2,
+      untouched: [[a, Buffer.from('1\n')]],
+    });
+    assertFailed(await cli(['encrypt', a, '--ask-vault-pass', '--vault-password-file', pw.path]), /not allowed with argument/, { code: 2 });
+    assertFailed(await cli(['encrypt', a, '--vault-id', 'a;b@x']), /The character ';' is not allowed in vault ids/, { code: 2 });
+    assertFailed(await cli(['encrypt', a, '--no-such-flag']), /Unknown option/, { code: 2 });
+  });
+
+  test('several encrypt ids need --encrypt-vault-id (or ANSIBLE_VAULT_ENCRYPT_IDENTITY)', async () => {
+    const f = box.file('choose.yml', 'c: 1\n');
+    const ids = ['--vault-id', `dev@${other.path}`, '--vault-id', `prod@${pw.path}`];
+    assertFailed(await cli(['encrypt', f, ...ids]), /The vault-ids dev,prod are available to encrypt\. Specify the vault-id to encrypt with --encrypt-vault-id/, {
+      code: 2,
+      untouched: [[f, Buffer.from('c: 1\n')]],
+    });
+    assertFailed(await cli(['encrypt', f, ...ids, '--encrypt-vault-id', 'qa']), /Did not find a match for --encrypt-vault-id=qa/);
+    const r = await cli(['encrypt', f, ...ids], undefined, { ANSIBLE_VAULT_ENCRYPT_IDENTITY: 'prod' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(box.read(f).toString(), /^\$ANSIBLE_VAULT;1\.2;AES256;prod\n/);
+  });
+
+  test('passwords from a piped prompt and from ANSIBLE_VAULT_PASSWORD_FILE', async () => {
+    const enc = await cli(['encrypt', '--vault-id', 'ci@prompt', '--output', '-', 'prompt.yml'].slice(0, 5).concat(['-']), `${pw.password}\n${pw.password}\nbody\n`);
+    assert.equal(enc.code, 0, enc.stderr);
+    assert.match(enc.stdout, /;ci\n/);
+    const dec = await cli(['decrypt', '-'], enc.stdout, { ANSIBLE_VAULT_PASSWORD_FILE: pw.path });
+    assert.equal(dec.code, 0, dec.stderr);
+    assert.equal(dec.stdout, 'body\n');
+    assertFailed(await cli(['decrypt', '-', '--ask-vault-pass'], ''), /EOFError \(ctrl-d\) on prompt/);
+  });
+});
+
+describe('view', () => {
+  test('prints each file, adding a newline only when missing (as ansible-vault)', async () => {
+    const a = box.file('v1.yml', 'no newline');
+    const b = box.file('v2.yml', 'line\n');
+    await cli(['encrypt', a, b, '--vault-password-file', pw.path]);
+    const r = await cli(['view', a, b, '--vault-password-file', pw.path]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'no newline\nline\n');
+  });
+
+  test('a YAML file with inline !vault values is shown decrypted, comments kept (Ansible vector)', async () => {
+    const p = join(box.dir, 'inline.yml');
+    copyFileSync(`${VECTORS}/roles_test_vault_embedded_vars_main.yml`, p);
+    const before = box.read(p);
+    const secret = box.passwordFile('vector.pass', 'test-vault-password');
+    const r = await cli(['view', p, '--vault-password-file', secret.path]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Setec Astronomy/);
+    assert.doesNotMatch(r.stdout, /\$ANSIBLE_VAULT/);
+    assert.match(r.stdout, /^# If you use normal 'ansible-vault create'/);
+    assert.deepEqual(box.read(p), before);
+    assertFailed(await cli(['view', p, '--vault-password-file', pw.path]), /Decryption failed \(no vault secrets were found that could decrypt\)/);
+  });
+
+  test('view of a plain file without vault values fails like ansible-vault', async () => {
+    const p = box.file('plain-view.yml', 'a: 1\n');
+    assertFailed(await cli(['view', p, '--vault-password-file', pw.path]), /input is not vault encrypted data/);
+  });
+});
+
+describe('encrypt_string / decrypt-string', () => {
+  test("output has encrypt_string's shape and decrypts back; --name and --stdin-name", async () => {
+    const named = await cli(['encrypt_string', '--vault-id', `prod@${pw.path}`, '--name', 'db_password', 'hunter2']);
+    assert.equal(named.code, 0, named.stderr);
+    assert.match(named.stdout, /^db_password: !vault \|\n {10}\$ANSIBLE_VAULT;1\.2;AES256;prod\n( {10}[0-9a-f]{1,80}\n)* {10}[0-9a-f]{1,80}$/);
+    const back = await cli(['decrypt-string', '--vault-id', `prod@${pw.path}`], named.stdout);
+    assert.equal(back.code, 0, back.stderr);
+    assert.equal(back.stdout, 'hunter2');
+    const stdinNamed = await cli(['encrypt-string', '--stdin-name', 'api_key', '--vault-password-file', pw.path], 'from-stdin');
+    assert.match(stdinNamed.stdout, /^api_key: !vault \|\n {10}\$ANSIBLE_VAULT;1\.1;AES256\n/);
+    const arg = await cli(['decrypt_string', stdinNamed.stdout, '--vault-password-file', pw.path]);
+    assert.equal(arg.stdout, 'from-stdin');
+  });
+
+  test('-n repeated names the strings in order, with delimiter comments on stderr', async () => {
+    const r = await cli(['encrypt_string', '-n', 'user', '-n', 'port', 'alice', '5432', '--vault-password-file', pw.path]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^user: !vault \|\n[\s\S]*\nport: !vault \|\n/);
+    assert.match(r.stderr, /# The encrypted version of variable \("user", the string #1 from the command line args\)\./);
+    assert.match(r.stderr, /# The encrypted version of variable \("port", the string #2 from the command line args\)\./);
+    const view = box.file('strings.yml', `${r.stdout}\n`);
+    const shown = await cli(['view', view, '--vault-password-file', pw.path]);
+    assert.match(shown.stdout, /user: alice/);
+    assert.match(shown.stdout, /port: "?5432"?/);
+  });
+
+  test('input errors are one line and never echo a plaintext', async () => {
+    assertFailed(await cli(['encrypt_string', '--vault-password-file', pw.path], ''), /stdin was empty, not encrypting/);
+    assertFailed(await cli(['encrypt_string', '--prompt', '-', '--vault-password-file', pw.path]), /The --prompt option is not supported if also reading input from stdin/, { code: 2 });
+    assertFailed(await cli(['encrypt_string', '', '--vault-password-file', pw.path]), /The plaintext provided from the command line args was empty/);
+    assertFailed(await cli(['decrypt-string', '--vault-password-file', pw.path], 'foo: bar\n'), /vault|not/i);
+  });
+
+  test('--prompt reads the name and string from a piped stdin', async () => {
+    const r = await cli(['encrypt_string', '--prompt', '--vault-password-file', pw.path], 'token\nvalue-123\n');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^token: !vault \|\n/);
+    const back = await cli(['decrypt-string', '--vault-password-file', pw.path], r.stdout);
+    assert.equal(back.stdout, 'value-123');
+  });
+});
+
+describe('rekey', () => {
+  test('the new password opens the file, the old one does not; mode is kept', async () => {
+    const f = box.file('rekey.yml', 'r: 1\n', 0o640);
+    await cli(['encrypt', f, '--vault-password-file', pw.path]);
+    const r = await cli(['rekey', f, '--vault-password-file', pw.path, '--new-vault-id', `new@${other.path}`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, 'Rekey successful\n');
+    assert.match(box.read(f).toString(), /^\$ANSIBLE_VAULT;1\.2;AES256;new\n/);
+    assert.equal(box.mode(f), 0o640);
+    assert.equal((await cli(['view', f, '--vault-password-file', other.path])).stdout, 'r: 1\n');
+    assertFailed(await cli(['view', f, '--vault-password-file', pw.path]), /Decryption failed/);
+  });
+
+  test('rekey with the wrong old password changes nothing', async () => {
+    const f = box.file('rekey-bad.yml', 'r: 2\n');
+    await cli(['encrypt', f, '--vault-password-file', pw.path]);
+    const before = box.read(f);
+    assertFailed(await cli(['rekey', f, '--vault-password-file', other.path, '--new-vault-password-file', pw.path]), /Decryption failed/, {
+      untouched: [[f, before]],
+    });
+  });
+
+  test('the new password can come from the prompt, asked twice', async () => {
+    const f = box.file('rekey-prompt.yml', 'r: 3\n');
+    await cli(['encrypt', f, '--vault-password-file', pw.path]);
+    const fresh = newPassword();
+    const r = await cli(['rekey', f, '--vault-password-file', pw.path], `${fresh}\n${fresh}\n`);
+    assert.equal(r.code, 0, r.stderr);
+    const freshFile = box.passwordFile('fresh.pass', fresh);
+    assert.equal((await cli(['view', f, '--vault-password-file', freshFile.path])).stdout, 'r: 3\n');
+  });
+});
+
+describe('create', () => {
+  test('creates a 0600 vault from what the editor wrote; refuses an existing file', async () => {
+    const editor = box.file('write-editor.sh', '#!/bin/sh\nprintf "created: yes\\n" > "$1"\n', 0o700);
+    const r = await cli(['create', 'sub/new.yml', '--vault-id', `prod@${pw.path}`], undefined, { EDITOR: editor });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /\[WARNING\]: .*sub does not exist, creating/);
+    assert.equal(box.mode('sub/new.yml'), 0o600);
+    assert.match(box.read('sub/new.yml').toString(), /^\$ANSIBLE_VAULT;1\.2;AES256;prod\n/);
+    assert.equal((await cli(['view', 'sub/new.yml', '--vault-password-file', pw.path])).stdout, 'created: yes\n');
+    const before = box.read('sub/new.yml');
+    assertFailed(await cli(['create', 'sub/new.yml', '--vault-password-file', pw.path], undefined, { EDITOR: editor }), /exists, please use 'edit' instead/, {
+      untouched: [[join(box.dir, 'sub/new.yml'), before]],
+    });
+    assertFailed(await cli(['create', 'a.yml', 'b.yml', '--vault-password-file', pw.path]), /create can take only one filename argument/, { code: 2 });
+  });
+
+  test('an editor that fails creates nothing', async () => {
+    const failing = box.file('fail-editor.sh', '#!/bin/sh\necho data > "$1"\nexit 1\n', 0o700);
+    const r = await cli(['create', 'never.yml', '--vault-password-file', pw.path], undefined, { EDITOR: failing });
+    assertFailed(r, /the editor \(.*fail-editor\.sh\) exited with status 1/, { code: 6 });
+    assert.equal(existsSync(join(box.dir, 'never.yml')), false);
+  });
+});
+
+describe('help', () => {
+  test('every vault command has usage, options and examples', async () => {
+    for (const name of ['create', 'view', 'edit', 'encrypt', 'decrypt', 'rekey', 'encrypt_string', 'encrypt-string', 'decrypt-string']) {
+      const r = await cli([name, '--help']);
+      assert.equal(r.code, 0);
+      assert.match(r.stdout, /^Usage: vaultsmith /);
+      assert.match(r.stdout, /\nOptions:\n/);
+      assert.match(r.stdout, /\nExamples:\n/);
+    }
+  });
+});
+
+void chmodSync;
