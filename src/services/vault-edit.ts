@@ -16,7 +16,7 @@ import { makePrivateDir } from '../internal/private-tmp.js';
 import { safeWrite } from '../internal/safe-write.js';
 import { decryptVault, encryptVault, isEncryptedVault, parseVaultEnvelope } from '../vault/index.js';
 import type { VaultHeader, VaultSecret } from '../vault/types.js';
-import { splitShellWords } from './shell-words.js';
+import { splitShellWords } from './vault-shell-words.js';
 
 export interface EditorContext {
   env: NodeJS.ProcessEnv;
