@@ -1,0 +1,608 @@
+/**
+ * Streaming encrypt/decrypt for large vaults with memory bounded by the chunk size, not the file
+ * size. The format puts the HMAC before the ciphertext, so both directions make two passes
+ * (docs/FORMAT.md, "Streaming"):
+ * - encrypt: pass 1 computes the HMAC, pass 2 re-encrypts and writes (and checks the input did not
+ *   change in between);
+ * - decrypt: pass 1 decodes the double hex and verifies the HMAC while keeping the (non-secret)
+ *   ciphertext aside, in memory when small or in a temp file; pass 2 decrypts it. No plaintext is
+ *   written before the whole file is authenticated.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants as fsc, createWriteStream, promises as fsp, type Stats } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { DecryptionFailedError, VaultsmithError } from '../errors.js';
+import { ioError } from '../internal/safe-write.js';
+import {
+  AES_BLOCK,
+  createVaultCipher,
+  createVaultDecipher,
+  createVaultHmac,
+  deriveKeys,
+  hmacMatches,
+  newSalt,
+  pkcs7Padding,
+  unpaddedLength,
+  wipeKeys,
+  type VaultKeys,
+} from './cipher.js';
+import { alreadyEncryptedError, checkEncryptInputs, orderSecrets, resolveEncryptLabel, withSource, type EncryptVaultOptions } from './codec.js';
+import {
+  checkCiphertextLength,
+  decodeHex,
+  formatVaultHeader,
+  innerPrefix,
+  notEncryptedError,
+  OuterHexWriter,
+  parseVaultHeader,
+  printable,
+  VAULT_MAGIC,
+} from './format.js';
+import type { VaultHeader, VaultSecret } from './types.js';
+
+/** Read size. Small enough to keep RSS low, large enough to amortise per-call costs. */
+const READ_CHUNK = 1 << 20;
+/** Ciphertext up to this size stays in memory between the decrypt passes; beyond, a temp file. */
+const IN_MEMORY_CIPHERTEXT = 8 << 20;
+const MAX_HEADER_LINE = 4096;
+
+export interface StreamDecryptOptions {
+  /** Name for messages (defaults to the input path). */
+  source?: string;
+}
+
+/** Writes with backpressure: resolves at once unless the stream asks to wait for 'drain'. */
+function writeTo(output: Writable, data: Uint8Array): Promise<void> {
+  if (data.length === 0 || output.write(data)) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const done = (error?: unknown) => {
+      output.off('drain', onDrain);
+      output.off('error', onError);
+      output.off('close', onClose);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onDrain = () => done();
+    const onError = (e: unknown) => done(e);
+    const onClose = () => done(new VaultsmithError('IO', 'the output was closed before all data was written'));
+    output.once('drain', onDrain);
+    output.once('error', onError);
+    output.once('close', onClose);
+  });
+}
+
+/** Reads a file in chunks into one reused buffer; each yielded view is valid until the next one. */
+async function* readChunks(path: string, chunkSize = READ_CHUNK): AsyncGenerator<Buffer> {
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(path, 'r');
+  } catch (e) {
+    throw ioError('cannot read', path, e);
+  }
+  try {
+    const buffer = Buffer.allocUnsafe(chunkSize);
+    for (;;) {
+      let got: number;
+      try {
+        ({ bytesRead: got } = await fh.read(buffer, 0, chunkSize, null));
+      } catch (e) {
+        throw ioError('cannot read', path, e);
+      }
+      if (got === 0) return;
+      yield buffer.subarray(0, got);
+    }
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encryption
+// ---------------------------------------------------------------------------------------------
+
+/** Pass 1 of encryption: HMAC of the ciphertext, plaintext length, and Ansible's is_encrypted test. */
+async function hmacOfPlaintextFile(inputPath: string, keys: VaultKeys): Promise<{ hmac: Buffer; looksEncrypted: boolean }> {
+  const cipher = createVaultCipher(keys);
+  const hmac = createVaultHmac(keys);
+  let length = 0;
+  let startsWithMagic = false;
+  let ascii = true;
+  for await (const chunk of readChunks(inputPath)) {
+    if (length === 0) startsWithMagic = chunk.toString('latin1', 0, VAULT_MAGIC.length) === VAULT_MAGIC;
+    if (startsWithMagic && ascii) {
+      for (let i = 0; i < chunk.length; i++) if (chunk[i]! > 0x7f) ascii = false;
+    }
+    hmac.update(cipher.update(chunk));
+    length += chunk.length;
+  }
+  hmac.update(cipher.update(pkcs7Padding(length)));
+  hmac.update(cipher.final());
+  return { hmac: hmac.digest(), looksEncrypted: startsWithMagic && ascii };
+}
+
+/**
+ * Encrypts the file at `inputPath` into vault text written to `output` (which is not ended).
+ * Byte-identical to encryptVault for the same salt. Nothing is written if the input cannot be read
+ * or already is a vault.
+ */
+export async function encryptVaultStream(
+  inputPath: string,
+  output: Writable,
+  secret: VaultSecret,
+  options: EncryptVaultOptions = {},
+): Promise<void> {
+  checkEncryptInputs(secret, options.salt);
+  const label = resolveEncryptLabel(secret, options);
+  const headerLine = `${formatVaultHeader(label)}\n`;
+  const salt = options.salt ? Buffer.from(options.salt) : newSalt();
+  const keys = await deriveKeys(secret.password, salt);
+  try {
+    const first = await hmacOfPlaintextFile(inputPath, keys);
+    if (first.looksEncrypted) throw alreadyEncryptedError(inputPath);
+
+    const writer = new OuterHexWriter();
+    await writeTo(output, Buffer.concat([Buffer.from(headerLine, 'latin1'), writer.push(innerPrefix(salt, first.hmac))]));
+    const cipher = createVaultCipher(keys);
+    const hmac = createVaultHmac(keys);
+    let length = 0;
+    for await (const chunk of readChunks(inputPath)) {
+      length += chunk.length;
+      const ciphertext = cipher.update(chunk);
+      hmac.update(ciphertext);
+      await writeTo(output, writer.pushCiphertext(ciphertext));
+    }
+    const tail = Buffer.concat([cipher.update(pkcs7Padding(length)), cipher.final()]);
+    hmac.update(tail);
+    await writeTo(output, Buffer.concat([writer.pushCiphertext(tail), writer.finish()]));
+    if (!hmacMatches(first.hmac, hmac.digest())) {
+      throw new VaultsmithError('CONFLICT', `${inputPath} changed while it was being encrypted; the output is invalid`, {
+        hint: 'run the command again once nothing else writes the file',
+      });
+    }
+  } finally {
+    wipeKeys(keys);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding vault text incrementally
+// ---------------------------------------------------------------------------------------------
+
+const HEX_VALUE: Int8Array = (() => {
+  const table = new Int8Array(256).fill(-1);
+  for (let d = 0; d < 10; d++) table[0x30 + d] = d;
+  for (let d = 0; d < 6; d++) {
+    table[0x41 + d] = 10 + d;
+    table[0x61 + d] = 10 + d;
+  }
+  return table;
+})();
+
+/**
+ * Two outer hex characters (read little-endian as one uint16) → the value of the inner hex digit
+ * they encode, or 255. Inner hex digits are 0x30-0x39, 0x41-0x46, 0x61-0x66, so their outer form
+ * contains only decimal digits.
+ */
+const INNER_DIGIT_OF_PAIR: Uint8Array = (() => {
+  const table = new Uint8Array(65536).fill(255);
+  for (const digit of '0123456789abcdefABCDEF') {
+    const outer = digit.charCodeAt(0).toString(16);
+    table[outer.charCodeAt(0) | (outer.charCodeAt(1) << 8)] = parseInt(digit, 16);
+  }
+  return table;
+})();
+
+const enum Phase {
+  Header,
+  Salt,
+  Hmac,
+  Ciphertext,
+}
+
+function formatError(message: string): VaultsmithError {
+  return new VaultsmithError('VAULT_FORMAT', message);
+}
+
+/**
+ * Incremental decoder for vault text: header line, then outer hex (line breaks skipped) whose inner
+ * bytes are `hex(salt) \n hex(hmac) \n hex(ciphertext)`. Lines of exactly 80 characters in the
+ * ciphertext take a table-driven fast path; anything else goes through the general per-character
+ * path, which also produces the precise error messages.
+ */
+class VaultTextDecoder {
+  header: VaultHeader | null = null;
+  salt: Buffer | null = null;
+  hmac: Buffer | null = null;
+  ciphertextLength = 0;
+  private phase = Phase.Header;
+  private headerBytes: number[] = [];
+  private prefixChars: string[] = [];
+  private outerHigh = -1;
+  private innerHigh = -1;
+  private line = 1;
+  private column = 0;
+  private bodySeen = false;
+  private shifted = new Uint8Array(READ_CHUNK + 2);
+
+  constructor(private readonly source: string) {}
+
+  /** Decodes one chunk; returns the ciphertext bytes it completed (a fresh buffer). */
+  push(data: Buffer): Buffer {
+    const out = Buffer.allocUnsafe((data.length >> 2) + 2);
+    let written = 0;
+    let i = 0;
+    const n = data.length;
+    if (this.phase === Phase.Header) i = this.readHeader(data);
+
+    // Views for the fast path: even-offset lines read from `even`, odd-offset ones from `odd`.
+    let even: Uint16Array | null = null;
+    let odd: Uint16Array | null = null;
+    if (n - i > 160) {
+      const aligned = data.byteOffset % 2 === 0 ? data : Buffer.from(data);
+      even = new Uint16Array(aligned.buffer, aligned.byteOffset, n >> 1);
+      if (this.shifted.length < n) this.shifted = new Uint8Array(n + 2);
+      this.shifted.set(data.subarray(1));
+      odd = new Uint16Array(this.shifted.buffer, 0, (n - 1) >> 1);
+    }
+
+    while (i < n) {
+      const b = data[i]!;
+      // Fast path: a whole 80-column line of ciphertext (20 bytes) ending in \n or \r\n.
+      if (
+        even !== null &&
+        this.phase === Phase.Ciphertext &&
+        this.column === 0 &&
+        this.outerHigh < 0 &&
+        this.innerHigh < 0 &&
+        i + 80 < n &&
+        (data[i + 80] === 0x0a || (data[i + 80] === 0x0d && i + 81 < n && data[i + 81] === 0x0a))
+      ) {
+        const view = (i & 1) === 0 ? even : odd!;
+        let k = i >> 1;
+        let bad = 0;
+        for (let j = 0; j < 20; j++, k += 2) {
+          const high = INNER_DIGIT_OF_PAIR[view[k]!]!;
+          const low = INNER_DIGIT_OF_PAIR[view[k + 1]!]!;
+          bad |= high | low;
+          out[written + j] = (high << 4) | low;
+        }
+        if (bad < 16) {
+          written += 20;
+          this.bodySeen = true;
+          i += data[i + 80] === 0x0a ? 81 : 82;
+          this.line++;
+          continue;
+        }
+        // Fall through: the general path reports the exact position of the bad character.
+      }
+      i++;
+      if (b === 0x0a) {
+        this.line++;
+        this.column = 0;
+        continue;
+      }
+      if (b === 0x0d) {
+        this.column = 0;
+        continue;
+      }
+      this.column++;
+      const value = HEX_VALUE[b]!;
+      if (value < 0) {
+        throw formatError(
+          `vault body is not hexadecimal: unexpected character '${printable(String.fromCharCode(b))}' on line ${this.line}, column ${this.column}`,
+        );
+      }
+      this.bodySeen = true;
+      if (this.outerHigh < 0) {
+        this.outerHigh = value;
+        continue;
+      }
+      const inner = (this.outerHigh << 4) | value;
+      this.outerHigh = -1;
+      if (this.phase !== Phase.Ciphertext) {
+        this.pushPrefix(inner);
+        continue;
+      }
+      const digit = HEX_VALUE[inner]!;
+      if (digit < 0) {
+        throw formatError(
+          `vault ciphertext is not hexadecimal: unexpected character '${printable(String.fromCharCode(inner))}' (line ${this.line})`,
+        );
+      }
+      if (this.innerHigh < 0) {
+        this.innerHigh = digit;
+      } else {
+        out[written++] = (this.innerHigh << 4) | digit;
+        this.innerHigh = -1;
+      }
+    }
+    this.ciphertextLength += written;
+    return out.subarray(0, written);
+  }
+
+  private readHeader(data: Buffer): number {
+    let i = 0;
+    while (i < data.length) {
+      const b = data[i]!;
+      if (b === 0x0a || b === 0x0d) {
+        this.finishHeader();
+        // Skip the \n of a \r\n header ending (a lone \r also ends the line, as in splitlines()).
+        return i + 1;
+      }
+      if (b > 0x7f) throw formatError(`vault header contains a non-ASCII byte`);
+      this.headerBytes.push(b);
+      if (this.headerBytes.length === VAULT_MAGIC.length && Buffer.from(this.headerBytes).toString('latin1') !== VAULT_MAGIC) {
+        throw notEncryptedError(this.source);
+      }
+      if (this.headerBytes.length > MAX_HEADER_LINE) throw formatError(`vault header line is longer than ${MAX_HEADER_LINE} characters`);
+      i++;
+    }
+    return i;
+  }
+
+  private finishHeader(): void {
+    const line = Buffer.from(this.headerBytes).toString('latin1');
+    if (!line.startsWith(VAULT_MAGIC)) throw notEncryptedError(this.source);
+    this.header = parseVaultHeader(line);
+    this.phase = Phase.Salt;
+    this.line = 2;
+  }
+
+  private pushPrefix(inner: number): void {
+    if (inner !== 0x0a) {
+      this.prefixChars.push(String.fromCharCode(inner));
+      return;
+    }
+    const hex = this.prefixChars.join('');
+    this.prefixChars = [];
+    if (this.phase === Phase.Salt) {
+      this.salt = decodeHex(hex, 'vault salt');
+      if (this.salt.length === 0) throw formatError('vault salt is empty');
+      this.phase = Phase.Hmac;
+    } else {
+      this.hmac = decodeHex(hex, 'vault HMAC');
+      if (this.hmac.length !== 32) throw formatError(`vault HMAC is ${this.hmac.length} bytes, expected 32 (HMAC-SHA256)`);
+      this.phase = Phase.Ciphertext;
+    }
+  }
+
+  /** Checks the end state: everything present, even digit counts, whole AES blocks. */
+  finish(): { header: VaultHeader; salt: Buffer; hmac: Buffer } {
+    if (this.phase === Phase.Header) {
+      if (this.headerBytes.length < VAULT_MAGIC.length) throw notEncryptedError(this.source);
+      this.finishHeader();
+    }
+    if (!this.bodySeen) throw formatError('vault has a header but no body; the vault is truncated');
+    if (this.outerHigh >= 0) {
+      throw formatError('vault body has an odd number of hex digits; the vault is truncated or damaged');
+    }
+    if (this.phase !== Phase.Ciphertext) {
+      throw formatError(
+        `vault payload is missing its ${this.phase === Phase.Salt ? 'HMAC and ciphertext lines' : 'ciphertext line'}; the vault is truncated or damaged`,
+      );
+    }
+    if (this.innerHigh >= 0) {
+      throw formatError('vault ciphertext has an odd number of hex digits; the vault is truncated or damaged');
+    }
+    checkCiphertextLength(this.ciphertextLength);
+    return { header: this.header!, salt: this.salt!, hmac: this.hmac! };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decryption
+// ---------------------------------------------------------------------------------------------
+
+/** Where pass 1 keeps the ciphertext for pass 2: memory when small, else a 0600 temp file. */
+class CiphertextStash {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private file: { dir: string; path: string; handle: fsp.FileHandle } | null = null;
+
+  async add(chunk: Buffer): Promise<void> {
+    if (chunk.length === 0) return;
+    if (!this.file && this.size + chunk.length > IN_MEMORY_CIPHERTEXT) {
+      const dir = await fsp.mkdtemp(join(tmpdir(), 'vaultsmith-ct-'));
+      const path = join(dir, 'ciphertext');
+      const handle = await fsp.open(path, fsc.O_RDWR | fsc.O_CREAT | fsc.O_EXCL, 0o600);
+      this.file = { dir, path, handle };
+      for (const c of this.chunks) await handle.write(c);
+      this.chunks = [];
+    }
+    this.size += chunk.length;
+    if (this.file) await this.file.handle.write(chunk);
+    else this.chunks.push(chunk);
+  }
+
+  async *read(): AsyncGenerator<Buffer> {
+    if (!this.file) {
+      yield* this.chunks;
+      return;
+    }
+    const buffer = Buffer.allocUnsafe(READ_CHUNK);
+    let position = 0;
+    for (;;) {
+      const { bytesRead } = await this.file.handle.read(buffer, 0, READ_CHUNK, position);
+      if (bytesRead === 0) return;
+      position += bytesRead;
+      yield buffer.subarray(0, bytesRead);
+    }
+  }
+
+  async dispose(): Promise<void> {
+    this.chunks = [];
+    if (this.file) {
+      await this.file.handle.close().catch(() => undefined);
+      await fsp.rm(this.file.dir, { recursive: true, force: true });
+      this.file = null;
+    }
+  }
+}
+
+interface Candidate {
+  secret: VaultSecret;
+  keys: VaultKeys;
+  hmac: ReturnType<typeof createVaultHmac>;
+}
+
+/**
+ * Decrypts the vault file at `inputPath` and writes the plaintext to `output` (which is not ended).
+ * The HMAC is verified over the whole file before the first plaintext byte is written.
+ */
+export async function decryptVaultStream(
+  inputPath: string,
+  output: Writable,
+  secrets: VaultSecret[],
+  options: StreamDecryptOptions = {},
+): Promise<{ header: VaultHeader; secret: VaultSecret }> {
+  const source = options.source ?? inputPath;
+  const decoder = new VaultTextDecoder(source);
+  const stash = new CiphertextStash();
+  let candidates: Candidate[] | null = null;
+  let parsed: { header: VaultHeader; salt: Buffer; hmac: Buffer };
+  try {
+    // Pass 1: decode, HMAC with every candidate secret, stash the ciphertext.
+    try {
+      for await (const chunk of readChunks(inputPath)) {
+        const ciphertext = decoder.push(chunk);
+        if (ciphertext.length === 0) continue;
+        candidates ??= await deriveCandidates(secrets, decoder.header!, decoder.salt!);
+        for (const c of candidates) c.hmac.update(ciphertext);
+        await stash.add(ciphertext);
+      }
+      parsed = decoder.finish();
+      candidates ??= await deriveCandidates(secrets, parsed.header, parsed.salt);
+    } catch (e) {
+      throw withSource(e, source);
+    }
+    const { header, hmac: storedHmac } = parsed;
+    const winner = candidates.find((c) => hmacMatches(storedHmac, c.hmac.digest()));
+    if (!winner) throw new DecryptionFailedError(orderSecrets(secrets, header.label).map((s) => s.label), header.label, source);
+
+    // Pass 2: decrypt the authenticated ciphertext, holding back the last block for unpadding.
+    const decipher = createVaultDecipher(winner.keys);
+    let heldBack = Buffer.alloc(0);
+    for await (const ciphertext of stash.read()) {
+      const plain = Buffer.concat([heldBack, decipher.update(ciphertext)]);
+      const keep = Math.min(AES_BLOCK, plain.length);
+      await writeTo(output, plain.subarray(0, plain.length - keep));
+      heldBack = Buffer.from(plain.subarray(plain.length - keep));
+    }
+    const last = Buffer.concat([heldBack, decipher.final()]);
+    let length: number;
+    try {
+      length = unpaddedLength(decoder.ciphertextLength, last);
+    } catch (e) {
+      throw withSource(e, source);
+    }
+    await writeTo(output, last.subarray(0, length - (decoder.ciphertextLength - last.length)));
+    last.fill(0);
+    return { header, secret: winner.secret };
+  } finally {
+    for (const c of candidates ?? []) wipeKeys(c.keys);
+    await stash.dispose();
+  }
+}
+
+async function deriveCandidates(secrets: VaultSecret[], header: VaultHeader, salt: Buffer): Promise<Candidate[]> {
+  const usable = orderSecrets(secrets, header.label).filter((s) => s.password && s.password.length > 0);
+  // Key derivations run in parallel on the thread pool.
+  return Promise.all(
+    usable.map(async (secret) => {
+      const keys = await deriveKeys(secret.password, salt);
+      return { secret, keys, hmac: createVaultHmac(keys) };
+    }),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files, written atomically
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Streams into a 0600 temp file next to `outputPath`, fsyncs, gives it the existing target's mode
+ * and owner, and renames it over the target. On any failure the target is untouched and the temp
+ * file removed. `outputPath` may be the input of `produce`: it is only replaced at the end.
+ */
+async function writeFileAtomically(outputPath: string, produce: (output: Writable) => Promise<void>): Promise<void> {
+  const dir = dirname(outputPath);
+  let existing: Stats | undefined;
+  try {
+    existing = await fsp.stat(outputPath);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError('cannot stat', outputPath, e);
+  }
+  if (existing && !existing.isFile()) throw new VaultsmithError('IO', `${outputPath} is not a regular file`);
+  const tmp = join(dir, `.${basename(outputPath)}.vs-${randomBytes(6).toString('hex')}.tmp`);
+  let created = false;
+  try {
+    let handle: fsp.FileHandle;
+    try {
+      handle = await fsp.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
+    } catch (e) {
+      throw ioError('cannot write', outputPath, e);
+    }
+    created = true;
+    const stream = createWriteStream('', { fd: handle.fd, autoClose: false, highWaterMark: 4 << 20 });
+    let streamError: unknown;
+    stream.on('error', (e) => (streamError ??= e));
+    try {
+      await produce(stream);
+      await new Promise<void>((resolve, reject) => {
+        if (streamError) return reject(streamError);
+        stream.once('error', reject);
+        stream.end(() => (streamError ? reject(streamError) : resolve()));
+      });
+      await handle.sync();
+      if (existing) {
+        await handle.chmod(existing.mode & 0o7777);
+        if (process.getuid?.() === 0 || existing.uid === process.getuid?.()) {
+          await handle.chown(existing.uid, existing.gid).catch(() => undefined);
+        }
+      }
+    } finally {
+      stream.destroy();
+      await handle.close().catch(() => undefined);
+    }
+    try {
+      await fsp.rename(tmp, outputPath);
+    } catch (e) {
+      throw ioError('cannot write', outputPath, e);
+    }
+    created = false;
+    const dirHandle = await fsp.open(dir, fsc.O_RDONLY).catch(() => undefined);
+    await dirHandle?.sync().catch(() => undefined);
+    await dirHandle?.close().catch(() => undefined);
+  } catch (e) {
+    if (e instanceof VaultsmithError) throw e;
+    throw ioError('cannot write', outputPath, e);
+  } finally {
+    if (created) await fsp.unlink(tmp).catch(() => undefined);
+  }
+}
+
+/** Encrypts `inputPath` into `outputPath` atomically (input may equal output). */
+export async function encryptVaultFile(
+  inputPath: string,
+  outputPath: string,
+  secret: VaultSecret,
+  options: EncryptVaultOptions = {},
+): Promise<void> {
+  await writeFileAtomically(outputPath, (output) => encryptVaultStream(inputPath, output, secret, options));
+}
+
+/** Decrypts `inputPath` into `outputPath` atomically (input may equal output); returns what matched. */
+export async function decryptVaultFile(
+  inputPath: string,
+  outputPath: string,
+  secrets: VaultSecret[],
+  options: StreamDecryptOptions = {},
+): Promise<{ header: VaultHeader; secret: VaultSecret }> {
+  let result: { header: VaultHeader; secret: VaultSecret } | undefined;
+  await writeFileAtomically(outputPath, async (output) => {
+    result = await decryptVaultStream(inputPath, output, secrets, options);
+  });
+  return result!;
+}
