@@ -35,3 +35,4 @@ export {
 export { PodmanCliBackend, type PodmanCliOptions, parseInspectOutput } from './cli.js';
 export { PodmanApiBackend, parsePodmanSocketUrl } from './api.js';
 
+export { LABEL_PROJECT, LABEL_VARIABLES, podmanSecretsFromVariables } from './contract.js';

@@ -36,6 +36,11 @@ export interface PlanOptions {
   prune?: boolean;
   /** Names the full contract still uses (with `--service`, the other services' secrets): never pruned. */
   keepNames?: Iterable<string>;
+  /**
+   * Labels a managed secret must also carry to count as this sync's own (e.g. the project), so two
+   * projects with an environment of the same name on one host never update or prune each other's.
+   */
+  scopeLabels?: Record<string, string>;
 }
 
 export function stagingName(name: string): string {
@@ -75,6 +80,7 @@ export function planPodmanSync(
   options: PlanOptions = {},
 ): PlannedSync {
   const environment = keys.environment;
+  const scope = options.scopeLabels ?? {};
   const desired = new Map<string, PreparedSecret>();
   for (const secret of [...desiredSecrets].sort(byName)) {
     const data = Buffer.from(secret.value);
@@ -82,10 +88,12 @@ export function planPodmanSync(
     if (desired.has(secret.name)) {
       throw new VaultsmithError('INPUT', `podman secret '${secret.name}' is listed twice`);
     }
-    desired.set(secret.name, { name: secret.name, data, labels: managedLabels(keys, secret.name, data, secret.labels) });
+    const labels = managedLabels(keys, secret.name, data, { ...secret.labels, ...scope });
+    desired.set(secret.name, { name: secret.name, data, labels });
   }
   const existing = new Map(existingSecrets.map((s) => [s.name, s]));
-  const ownedHere = (s: ExistingPodmanSecret) => isManaged(s.labels) && s.labels[LABEL_ENV] === environment;
+  const inScope = (s: ExistingPodmanSecret) => Object.entries(scope).every(([key, value]) => s.labels[key] === value);
+  const ownedHere = (s: ExistingPodmanSecret) => isManaged(s.labels) && s.labels[LABEL_ENV] === environment && inScope(s);
 
   const cleanup: PlanEntry[] = [];
   const changes: PlanEntry[] = [];
@@ -105,6 +113,9 @@ export function planPodmanSync(
       [action, reason] = ['conflict', 'exists but was not created by vaultsmith'];
     } else if (current.labels[LABEL_ENV] !== environment) {
       [action, reason] = ['conflict', `managed by vaultsmith for environment '${current.labels[LABEL_ENV] ?? '?'}'`];
+    } else if (!inScope(current)) {
+      const theirs = Object.keys(scope).map((key) => `${key}=${current.labels[key] ?? '(none)'}`).join(', ');
+      [action, reason] = ['conflict', `managed by vaultsmith for another owner (${theirs})`];
     } else if (!fingerprintsEqual(current.labels[LABEL_FINGERPRINT], secret.labels[LABEL_FINGERPRINT])) {
       [action, reason] = ['update', 'value changed'];
     } else if (comparableLabels(current.labels) !== comparableLabels(secret.labels)) {

@@ -1,0 +1,109 @@
+/**
+ * `vaultsmith podman sync ENV`: make the Podman secret store hold exactly the environment's managed
+ * secrets. Opens the environment (vault + password from the manifest), resolves the variable
+ * contract, derives the fingerprint keys from the vault password, and runs the delivery engine.
+ */
+import { withAudit } from '../audit/index.js';
+import { VaultsmithError } from '../errors.js';
+import {
+  type DeliveryKeys,
+  LABEL_PROJECT,
+  PodmanApiBackend,
+  PodmanCliBackend,
+  type PodmanSecretBackend,
+  type PlanEntry,
+  type SyncOutcome,
+  deriveDeliveryKeys,
+  podmanSecretsFromVariables,
+  syncPodmanSecrets,
+} from '../deliver/podman/index.js';
+import { type EnvironmentContext, type OpenEnvironment, loadManifest, openEnvironment, renderVariables } from '../manifest/index.js';
+import { wipeSecrets } from '../secrets/index.js';
+import type { VaultSecret } from '../vault/types.js';
+
+export interface PodmanTarget {
+  /** `unix:///path/podman.sock`: use the libpod REST API instead of the podman CLI. */
+  url?: string;
+  /** A `podman system connection` name for the CLI (`--connection`). */
+  connection?: string;
+}
+
+export interface PodmanSyncRequest extends PodmanTarget {
+  environment: string;
+  /** vaultsmith.yaml (default: searched upward from cwd). */
+  manifestPath?: string;
+  /** Only the secrets this service's variables use (prune still spares the other services' ones). */
+  service?: string;
+  prune?: boolean;
+  dryRun?: boolean;
+  /** Called with the plan before anything changes. */
+  onPlan?: (plan: PlanEntry[], backend: string) => void | Promise<void>;
+}
+
+export function podmanBackend(target: PodmanTarget, env: NodeJS.ProcessEnv): PodmanSecretBackend {
+  if (target.url && target.connection) {
+    throw new VaultsmithError('USAGE', 'podman: --url and --connection are two ways to reach Podman; give one');
+  }
+  return target.url ? new PodmanApiBackend({ url: target.url }) : new PodmanCliBackend({ env, ...(target.connection ? { connection: target.connection } : {}) });
+}
+
+/** The password that opened the vault: the secret whose label matches the file's, else the first. */
+function vaultPasswordOf(opened: OpenEnvironment): VaultSecret {
+  const wanted = opened.header.label ?? opened.label;
+  const secret = opened.secrets.find((s) => s.label === wanted) ?? opened.secrets[0];
+  if (!secret) throw new VaultsmithError('PASSWORD_SOURCE', `no vault password for environment ${opened.name}`);
+  return secret;
+}
+
+export async function podmanSync(request: PodmanSyncRequest, ctx: EnvironmentContext): Promise<SyncOutcome> {
+  const loaded = await loadManifest({ cwd: ctx.cwd, ...(request.manifestPath ? { path: request.manifestPath } : {}) });
+  const backend = podmanBackend(request, ctx.env);
+  const base = { command: request.dryRun ? 'podman sync --dry-run' : 'podman sync', env: request.environment };
+  return withAudit(
+    ctx,
+    base,
+    async (note) => {
+      let opened: OpenEnvironment | undefined;
+      let keys: DeliveryKeys | undefined;
+      try {
+        opened = await openEnvironment(loaded, request.environment, ctx);
+        note.set({ file: opened.vaultPath, label: opened.header.label ?? opened.label });
+        const all = renderVariables(loaded, request.environment, opened.values);
+        const selected = request.service === undefined ? all : renderVariables(loaded, request.environment, opened.values, { service: request.service });
+        const project = loaded.manifest.project;
+        const desired = podmanSecretsFromVariables(selected, project);
+        const keepNames = podmanSecretsFromVariables(all, project).map((s) => s.name);
+        note.set({ secrets: desired.map((s) => s.name) });
+        keys = await deriveDeliveryKeys(vaultPasswordOf(opened).password, request.environment);
+        const outcome = await syncPodmanSecrets(backend, keys, desired, {
+          prune: Boolean(request.prune),
+          dryRun: Boolean(request.dryRun),
+          keepNames,
+          scopeLabels: { [LABEL_PROJECT]: project },
+          onPlan: (plan) => request.onPlan?.(plan, backend.description),
+        });
+        // A failed sync is recorded as an error; the caller still gets the report to print.
+        if (outcome.failure) throw new SyncFailed(outcome);
+        return outcome;
+      } finally {
+        if (opened) wipeSecrets(opened.secrets);
+        keys?.fingerprintKey.fill(0);
+        keys?.sealKey.fill(0);
+      }
+    },
+    request.manifestPath ? { manifestPath: request.manifestPath } : {},
+  ).catch((e: unknown) => {
+    if (e instanceof SyncFailed) return e.outcome;
+    throw e;
+  });
+}
+
+/** Carries a failed sync's report through withAudit (which records the failure) back to the caller. */
+class SyncFailed extends VaultsmithError {
+  readonly outcome: SyncOutcome;
+  constructor(outcome: SyncOutcome) {
+    const failure = outcome.failure!;
+    super(failure.code, failure.message, { cause: failure });
+    this.outcome = outcome;
+  }
+}
