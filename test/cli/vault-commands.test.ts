@@ -4,7 +4,7 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync, chmodSync, copyFileSync } from 'node:fs';
+import { readFileSync, existsSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { sandbox, newPassword, type Sandbox } from '../secrets/kit.js';
@@ -318,4 +318,3 @@ describe('help', () => {
   });
 });
 
-void chmodSync;
