@@ -69,7 +69,7 @@ export function checkEnvironmentValues(
     const value = scalarToString(raw) ?? '';
     const placeholder = placeholderReason(value, spec.placeholder);
     if (placeholder) {
-      add(key, 'placeholder', 'error', `${placeholder}; supply the real value with 'vaultsmith set ${envName} ${key}'`);
+      add(key, 'placeholder', 'error', `${placeholder} (supply it: vaultsmith set ${envName} ${key} --value-stdin)`);
       continue;
     }
     if (spec.format !== undefined) {

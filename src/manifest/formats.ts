@@ -21,7 +21,7 @@ const PLACEHOLDER_PATTERN = /(?:^|[^A-Za-z0-9])(?:GENERATED-[A-Z0-9-]+|YOUR-[A-Z
 /** Why `value` looks like a placeholder, or null. `declared` is the manifest's own placeholder. */
 export function placeholderReason(value: string, declared?: string): string | null {
   if (value.trim() === '') return 'empty value';
-  if (declared !== undefined && value === declared) return 'still the placeholder written by init';
+  if (declared !== undefined && value === declared) return "init's placeholder";
   if (KNOWN_PLACEHOLDERS.has(value)) return "a placeholder from the guide's example";
   const m = PLACEHOLDER_PATTERN.exec(value);
   if (m) {

@@ -36,6 +36,7 @@ export {
   dependentKeys,
   scalarToString,
   maskValue,
+  maskedKeyValue,
   assertEnvironment,
   RESERVED_KEY_PREFIX,
   type ResolvedVariable,

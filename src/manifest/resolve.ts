@@ -118,6 +118,27 @@ export function maskValue(value: string): string {
   return value === '' ? '' : MASK;
 }
 
+/**
+ * A vault value as it may be shown: configuration (keys with a `default`, e.g. the DB host) as is, a
+ * templated key with its secret parts masked (`redis://:****@redis:6379/2`), anything else `****`.
+ */
+export function maskedKeyValue(manifest: Manifest, envName: string, key: string, values: Record<string, unknown>, depth = 0): string {
+  const value = scalarToString(values[key]);
+  if (value === undefined) return MASK;
+  const spec = manifest.secrets?.[key];
+  if (spec?.default !== undefined && valueForEnvironment(spec.default, envName) !== undefined) return value;
+  if (spec?.template !== undefined && depth < 10) {
+    const lookup = templateLookup(manifest, envName, values);
+    const secretKeys = manifest.secrets ?? {};
+    // Only when the stored value still matches its template is the masked rendering faithful.
+    if (renderTemplate(spec.template, lookup).value === value) {
+      const masked = renderTemplate(spec.template, (n) => (n in secretKeys ? maskedKeyValue(manifest, envName, n, values, depth + 1) : lookup(n)));
+      if (masked.value !== undefined) return masked.value;
+    }
+  }
+  return maskValue(value);
+}
+
 function podmanOf(name: string, spec: VariableSpec): ResolvedVariable['podman'] {
   if (!spec.podman) return undefined;
   const type = spec.podman.type ?? 'env';
@@ -138,7 +159,7 @@ export function resolveVariable(
   if (spec.secret !== undefined) {
     const value = scalarToString(values[spec.secret]);
     if (value === undefined) return spec.optional ? { status: 'absent' } : { status: 'missing', missingKeys: [spec.secret] };
-    return { status: 'ok', variable: { ...base, value, fromSecret: true, masked: maskValue(value) } };
+    return { status: 'ok', variable: { ...base, value, fromSecret: true, masked: maskedKeyValue(manifest, envName, spec.secret, values) } };
   }
   if (spec.template !== undefined) {
     const lookup = templateLookup(manifest, envName, values);
@@ -147,7 +168,8 @@ export function resolveVariable(
       const missingKeys = missing.filter((m) => secretKeys.has(m));
       return spec.optional ? { status: 'absent' } : { status: 'missing', missingKeys: missingKeys.length ? missingKeys : missing };
     }
-    const masked = renderTemplate(spec.template, (n) => (secretKeys.has(n) ? MASK : lookup(n))).value ?? MASK;
+    const masked =
+      renderTemplate(spec.template, (n) => (secretKeys.has(n) ? maskedKeyValue(manifest, envName, n, values) : lookup(n))).value ?? MASK;
     const fromSecret = parseTemplate(spec.template).some((p) => 'name' in p && secretKeys.has(p.name));
     return { status: 'ok', variable: { ...base, value, fromSecret, masked } };
   }
