@@ -1,0 +1,102 @@
+/**
+ * The built binary (`node dist/cli.js`) as a black box: exit codes, stdout/stderr, stdin piping, a
+ * big file through the streaming path, and plaintext cleanup when `edit` is killed with SIGTERM.
+ */
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sandbox, type Sandbox } from '../secrets/kit.js';
+
+const CLI = resolve('dist/cli.js');
+let box: Sandbox;
+let pw: { path: string; password: string };
+
+before(() => {
+  // `npm test` builds first; a lone run of this file builds if needed.
+  if (!existsSync(CLI)) {
+    const b = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+    assert.equal(b.status, 0, 'build failed');
+  }
+  box = sandbox('vaultsmith-bin-');
+  pw = box.passwordFile('bin.pass');
+});
+after(() => box.cleanup());
+
+function bin(args: string[], input?: string | Buffer, env: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: box.dir,
+    env: { ...box.env, ...env },
+    input: input ?? '',
+    maxBuffer: 256 * 1024 * 1024,
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr.toString('utf8') };
+}
+
+describe('vaultsmith binary', () => {
+  test('stdin → encrypt → decrypt → stdout, exit 0', () => {
+    const enc = bin(['encrypt', '--vault-password-file', pw.path], 'piped: yes\n');
+    assert.equal(enc.code, 0, enc.stderr);
+    assert.match(enc.stdout.toString(), /^\$ANSIBLE_VAULT;1\.1;AES256\n/);
+    const dec = bin(['decrypt', '--vault-password-file', pw.path], enc.stdout);
+    assert.equal(dec.code, 0, dec.stderr);
+    assert.equal(dec.stdout.toString(), 'piped: yes\n');
+  });
+
+  test('a failure is one ERROR! line, exit 1, no stack trace, input untouched', () => {
+    const f = box.file('bin-plain.yml', 'a: 1\n');
+    const r = bin(['decrypt', f, '--vault-password-file', pw.path]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^ERROR! input is not vault encrypted data\. .*bin-plain\.yml is not a vault encrypted file\n/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+    assert.equal(box.read(f).toString(), 'a: 1\n');
+  });
+
+  test('a big file goes through the streaming core and round-trips', () => {
+    const data = randomBytes(17 * 1024 * 1024);
+    const f = box.file('big.bin', data);
+    const enc = bin(['encrypt', f, '--vault-password-file', pw.path]);
+    assert.equal(enc.code, 0, enc.stderr);
+    assert.ok(statSync(f).size > data.length * 2, 'not encrypted');
+    const view = bin(['decrypt', f, '--output', '-', '--vault-password-file', pw.path]);
+    assert.equal(view.code, 0, view.stderr);
+    assert.ok(view.stdout.equals(data), 'streamed plaintext differs');
+    const dec = bin(['decrypt', f, '--vault-password-file', pw.path]);
+    assert.equal(dec.code, 0, dec.stderr);
+    assert.ok(readFileSync(f).equals(data));
+  });
+
+  test('SIGTERM during edit wipes the plaintext copy and leaves the vault unchanged', async () => {
+    const v = box.file('sig.yml', 'secret: value\n');
+    assert.equal(bin(['encrypt', v, '--vault-password-file', pw.path]).code, 0);
+    const before = box.read(v);
+    const shm = join(box.dir, 'shm');
+    mkdirSync(shm, { mode: 0o700 });
+    const marker = join(box.dir, 'editing');
+    const editor = box.file('hang-editor.sh', `#!/bin/sh\necho "$1" > '${marker}'\nexec sleep 30\n`, 0o700);
+    const child = spawn(process.execPath, [CLI, 'edit', v, '--vault-password-file', pw.path], {
+      cwd: box.dir,
+      env: { ...box.env, EDITOR: editor, VAULTSMITH_TMPDIR: shm },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    for (let i = 0; i < 400 && !existsSync(marker); i++) await sleep(25);
+    const plaintextPath = readFileSync(marker, 'utf8').trim();
+    assert.ok(plaintextPath.startsWith(shm), plaintextPath);
+    assert.equal(readFileSync(plaintextPath, 'utf8'), 'secret: value\n');
+    child.kill('SIGTERM');
+    const code = await exited;
+    assert.notEqual(code, 0);
+    assert.match(stderr, /^ERROR! edit interrupted by SIGTERM; the vault was left unchanged\n/);
+    assert.equal(existsSync(plaintextPath), false);
+    assert.deepEqual(readdirSync(shm), []);
+    assert.deepEqual(box.read(v), before);
+    assert.equal(existsSync(`${v}.vaultsmith-lock`), false);
+  });
+});
