@@ -1,0 +1,240 @@
+/**
+ * `vaultsmith rotate`: binds the rotation engine (src/rotate) to a manifest environment — its vault,
+ * its contract variables, its services — and runs start / resume / abort / due. Returns results;
+ * never prints values.
+ */
+import { spawn } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { preflightAudit, recordAudit } from '../audit/index.js';
+import { VaultsmithError, isVaultsmithError } from '../errors.js';
+import { generateSecret, type GeneratorKind, type GeneratorSpec } from '../gen/index.js';
+import { openEnvironment, type OpenEnvironment } from '../manifest/environment.js';
+import { loadManifest, type LoadedManifest } from '../manifest/loader.js';
+import { assertEnvironment, dependentKeys, expectedTemplateValue, renderVariables } from '../manifest/resolve.js';
+import { parseTemplate } from '../manifest/template.js';
+import { wipeSecrets } from '../secrets/index.js';
+import { readVaultDocument, updateVaultValues } from '../store/index.js';
+import {
+  abortRotation,
+  pendingRotations,
+  resumeRotation,
+  startRotation,
+  type RotationResult,
+  type RotationTarget,
+} from '../rotate/engine.js';
+import type { RotationSpec } from '../rotate/types.js';
+import { secretStatuses } from './status.js';
+
+export interface RotateServiceContext {
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  stdin: Readable;
+  stderr: Writable;
+  /** Progress lines (no values). */
+  log?: (line: string) => void;
+}
+
+export type RotateMode = 'start' | 'resume' | 'abort' | 'due';
+
+export interface RotateRequest {
+  env: string;
+  secret?: string;
+  mode: RotateMode;
+  manifestPath?: string;
+  dryRun?: boolean;
+  /** Retire the old credential now instead of waiting for the grace period (resume / start). */
+  finishNow?: boolean;
+  /** Administrative URL; else the variable named by the spec's `admin_url_env`, else VAULTSMITH_ADMIN_URL. */
+  adminUrl?: string;
+}
+
+export interface RotateOutcome {
+  results: RotationResult[];
+  /** Secrets whose rotation failed (due mode continues with the others). */
+  failures: Array<{ secret: string; error: string }>;
+}
+
+const DEFAULT_GENERATORS: Record<string, GeneratorSpec> = {
+  'django-secret-key': { kind: 'django-secret-key' },
+  fernet: { kind: 'fernet' },
+};
+
+function generatorFor(loaded: LoadedManifest, key: string, strategy: string): GeneratorSpec {
+  const declared = loaded.manifest.secrets?.[key]?.generate;
+  if (typeof declared === 'string') return { kind: declared as GeneratorKind };
+  if (declared) return { ...declared, kind: declared.kind as GeneratorKind };
+  // URL-safe by default: database and Redis passwords end up inside connection URLs.
+  return DEFAULT_GENERATORS[strategy] ?? { kind: 'token-urlsafe', bytes: 32 };
+}
+
+function rotationSpecOf(loaded: LoadedManifest, key: string): RotationSpec {
+  const secret = loaded.manifest.secrets?.[key];
+  if (!secret) throw new VaultsmithError('USAGE', `unknown secret '${key}' (not declared under secrets: in the manifest)`);
+  if (!secret.rotation) {
+    throw new VaultsmithError('MANIFEST', `${key} declares no rotation`, { hint: `add rotation: { strategy: ..., period: 90d } to secrets.${key}` });
+  }
+  const spec = { ...secret.rotation } as RotationSpec;
+  if (spec.strategy === 'postgres-alternating' && spec.user_key === undefined) {
+    const userVariable = loaded.manifest.variables?.[(spec.variables as Record<string, string> | undefined)?.user ?? 'DB_USER'];
+    if (userVariable?.secret) spec.user_key = userVariable.secret;
+  }
+  return spec;
+}
+
+/** Vault keys whose change a rotation of `key` implies (the key, keys derived from it, strategy keys). */
+function affectedKeys(loaded: LoadedManifest, key: string, spec: RotationSpec): string[] {
+  const extra = [spec.fallbacks_key, spec.user_key].filter((k): k is string => typeof k === 'string');
+  return [key, ...dependentKeys(loaded.manifest, key), ...extra];
+}
+
+/** Services consuming any affected key, in the manifest's declared service order. */
+export function consumingServices(loaded: LoadedManifest, keys: string[], spec: RotationSpec): string[] {
+  if (Array.isArray(spec.services)) return spec.services.map(String);
+  const wanted = new Set<string>();
+  for (const variable of Object.values(loaded.manifest.variables ?? {})) {
+    const refs = variable.secret !== undefined ? [variable.secret] : parseTemplate(variable.template ?? '').flatMap((p) => ('name' in p ? [p.name] : []));
+    if (refs.some((r) => keys.includes(r))) for (const s of variable.services ?? []) wanted.add(s);
+  }
+  return Object.keys(loaded.manifest.services ?? {}).filter((s) => wanted.has(s));
+}
+
+function runShell(command: string, cwd: string, env: NodeJS.ProcessEnv, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/bin/sh', ['-c', command], { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      if (stderr.length < 2000) stderr += d.toString();
+    });
+    child.on('error', (e) => reject(new VaultsmithError('EXTERNAL', `${what} could not start: ${e.message}`)));
+    child.on('close', (code) => {
+      if (code === 0) return resolve();
+      const first = stderr.trim().split('\n')[0];
+      reject(new VaultsmithError('EXTERNAL', `${what} failed with exit ${code}${first ? `: ${first}` : ''}`));
+    });
+  });
+}
+
+function buildTarget(
+  loaded: LoadedManifest,
+  opened: OpenEnvironment,
+  key: string,
+  request: RotateRequest,
+  ctx: RotateServiceContext,
+): RotationTarget {
+  const { manifest } = loaded;
+  const env = request.env;
+  const spec = rotationSpecOf(loaded, key);
+  const derivedOrder = dependentKeys(manifest, key);
+  const deriveKeys = (values: Record<string, unknown>): Record<string, string> => {
+    const acc = { ...values };
+    const out: Record<string, string> = {};
+    for (const k of derivedOrder) {
+      const { value } = expectedTemplateValue(manifest, env, k, acc);
+      if (value !== undefined) acc[k] = out[k] = value;
+    }
+    return out;
+  };
+  const generator = generatorFor(loaded, key, spec.strategy);
+  const adminEnv = typeof spec.admin_url_env === 'string' ? spec.admin_url_env : 'VAULTSMITH_ADMIN_URL';
+  const services = consumingServices(loaded, affectedKeys(loaded, key, spec), spec);
+  const log = ctx.log ?? (() => undefined);
+  return {
+    env,
+    manifestDir: loaded.dir,
+    secretKey: key,
+    spec,
+    vault: {
+      read: async () => {
+        const doc = await readVaultDocument(opened.vaultPath, opened.secrets);
+        return (doc.toJS() ?? {}) as Record<string, unknown>;
+      },
+      update: (mutate) => updateVaultValues(opened.vaultPath, opened.secrets, opened.label, mutate),
+    },
+    renderVariables: (values) => {
+      const merged = { ...values, ...deriveKeys(values) };
+      return Object.fromEntries(renderVariables(loaded, env, merged).map((v) => [v.name, v.value]));
+    },
+    deriveKeys,
+    generateBase: () => generateSecret(generator),
+    deliver: async () => {
+      // Podman secrets are synced by 'vaultsmith podman sync'; here the consumers are restarted in
+      // the declared order and health-checked, so they pick up the delivered values.
+      for (const name of services) {
+        const service = manifest.services?.[name];
+        if (service?.restart) {
+          await runShell(service.restart, loaded.dir, ctx.env, `restart of ${name}`);
+          log(`restarted ${name}`);
+        }
+        if (service?.health) {
+          await runShell(service.health, loaded.dir, ctx.env, `health check of ${name}`);
+          log(`${name} is healthy`);
+        }
+      }
+    },
+    adminUrl: request.adminUrl ?? ctx.env[adminEnv],
+    processEnv: ctx.env,
+    cwd: loaded.dir,
+    log,
+    audit: async (event) => {
+      await recordAudit(
+        { env: ctx.env, cwd: ctx.cwd },
+        {
+          command: event.action,
+          env,
+          file: opened.vaultPath,
+          label: opened.label,
+          secrets: [key],
+          outcome: event.outcome,
+          error: event.outcome === 'ok' ? null : (event.detail ?? 'ERROR'),
+        },
+        { manifestPath: loaded.path },
+      );
+    },
+  };
+}
+
+function errorText(e: unknown): string {
+  return isVaultsmithError(e) ? e.message : e instanceof Error ? e.message : String(e);
+}
+
+/** Runs one rotation request against a manifest environment. */
+export async function rotateSecrets(request: RotateRequest, ctx: RotateServiceContext): Promise<RotateOutcome> {
+  const loaded = await loadManifest({ path: request.manifestPath, cwd: ctx.cwd });
+  assertEnvironment(loaded.manifest, request.env);
+  if (request.secret) rotationSpecOf(loaded, request.secret);
+  const inFlight = await pendingRotations(loaded.dir, request.env);
+  let keys: string[];
+  if (request.mode === 'start') {
+    if (!request.secret) throw new VaultsmithError('USAGE', 'rotate: name the secret to rotate, or use --due, --resume or --abort');
+    keys = [request.secret];
+  } else if (request.mode === 'due') {
+    const statuses = await secretStatuses(loaded, request.env);
+    keys = statuses.filter((s) => (s.overdue && s.strategy !== 'manual') || s.graceEnded).map((s) => s.secret);
+  } else {
+    // Nothing in flight is not an error: cron may run --resume unconditionally.
+    keys = request.secret ? [request.secret] : Object.keys(inFlight);
+    if (request.mode === 'resume' && request.secret && !inFlight[request.secret]) keys = [];
+  }
+  const outcome: RotateOutcome = { results: [], failures: [] };
+  if (keys.length === 0) return outcome;
+  // Fail closed before anything changes: a rotation that could not be audited does not start.
+  if (!request.dryRun) await preflightAudit({ env: ctx.env, cwd: ctx.cwd }, { manifestPath: loaded.path });
+  const opened = await openEnvironment(loaded, request.env, ctx);
+  try {
+    for (const key of keys) {
+      const target = buildTarget(loaded, opened, key, request, ctx);
+      const mode = request.mode === 'due' ? (inFlight[key] ? 'resume' : 'start') : request.mode;
+      try {
+        if (mode === 'start') outcome.results.push(await startRotation(target, { dryRun: request.dryRun, finishNow: request.finishNow }));
+        else if (mode === 'resume') outcome.results.push(await resumeRotation(target, { finishNow: request.finishNow }));
+        else outcome.results.push(await abortRotation(target));
+      } catch (e) {
+        if (request.mode !== 'due' && keys.length === 1) throw e;
+        outcome.failures.push({ secret: key, error: errorText(e) });
+      }
+    }
+  } finally {
+    wipeSecrets(opened.secrets);
+  }
+  return outcome;
+}
