@@ -116,7 +116,7 @@ ${withTls ? `  TLS_KEY:
     const report = JSON.parse(again.stdout) as { summary: Record<string, number>; ok: boolean };
     assert.equal(report.ok, true);
     assert.equal(report.summary.unchanged, 4);
-    assert.equal(report.summary.create + report.summary.update, 0);
+    assert.equal((report.summary.create ?? 0) + (report.summary.update ?? 0), 0);
   });
 
   test('a changed vault value replaces only its secret; --service limits the sync', async (t) => {
