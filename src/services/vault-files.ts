@@ -8,8 +8,18 @@ import { promises as fsp } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { VaultsmithError } from '../errors.js';
 import { safeWrite } from '../internal/safe-write.js';
-import { decryptInlineYaml, decryptVault, encryptVault, isEncryptedVault, parseVaultEnvelope } from '../vault/index.js';
-import { decryptVaultFile, decryptVaultStream, encryptVaultFile, encryptVaultStream } from '../vault/stream.js';
+import {
+  decryptInlineYaml,
+  decryptVault,
+  decryptVaultFile,
+  decryptVaultStream,
+  encryptVault,
+  encryptVaultFile,
+  encryptVaultStream,
+  isEncryptedVault,
+  parseVaultEnvelope,
+  parseVaultHeader,
+} from '../vault/index.js';
 import type { VaultHeader, VaultSecret } from '../vault/types.js';
 
 /** Files at least this big are streamed instead of loaded whole. */
@@ -80,9 +90,13 @@ async function readHead(path: string, bytes = 4096): Promise<Buffer> {
   }
 }
 
-function headerLineIsVault(head: Buffer): boolean {
+function headerLine(head: Buffer): Buffer {
   const nl = head.indexOf(0x0a);
-  return isEncryptedVault(nl === -1 ? head : head.subarray(0, nl));
+  return nl === -1 ? head : head.subarray(0, nl);
+}
+
+function headerLineIsVault(head: Buffer): boolean {
+  return isEncryptedVault(headerLine(head));
 }
 
 function notEncrypted(name: string): VaultsmithError {
@@ -99,7 +113,7 @@ function alreadyEncrypted(name: string): VaultsmithError {
 /** A prepared result: bytes to write, or a deferred streaming job for big files. */
 type Prepared =
   | { input: VaultInput; data: Buffer; header?: VaultHeader; secret?: VaultSecret }
-  | { input: { path: string }; stream: true };
+  | { input: { path: string }; stream: true; header?: VaultHeader };
 
 async function mapAll<T, R>(items: T[], fn: (item: T) => Promise<R>, options: FileOptions, name: (t: T) => string): Promise<R[]> {
   let done = 0;
@@ -190,8 +204,10 @@ export async function decryptFiles(request: DecryptFilesRequest, options: FileOp
     async (input): Promise<Prepared> => {
       const name = inputName(input);
       if ('path' in input && (await fileSize(input.path)) >= STREAM_THRESHOLD_BYTES) {
-        if (!headerLineIsVault(await readHead(input.path))) throw notEncrypted(name);
-        return { input, stream: true };
+        const head = await readHead(input.path);
+        if (!headerLineIsVault(head)) throw notEncrypted(name);
+        const header = parseVaultHeader(headerLine(head).toString('latin1'));
+        return { input, stream: true, header };
       }
       const { plaintext, header, secret } = await decryptOne(input, request.secrets, options);
       return { input, data: plaintext, header, secret };
@@ -203,7 +219,7 @@ export async function decryptFiles(request: DecryptFilesRequest, options: FileOp
   for (const p of prepared) {
     const target = outputFor(request.output, p.input, request.stdout);
     if ('stream' in p) {
-      const filtered = request.secrets;
+      const filtered = p.header && options.filterSecrets ? options.filterSecrets(request.secrets, p.header) : request.secrets;
       const r =
         target.kind === 'stream'
           ? await decryptVaultStream(p.input.path, target.stream, filtered, { source: p.input.path })

@@ -264,3 +264,35 @@ describe('withFileLock', () => {
     assert.equal(existsSync(lockPathFor(target)), false);
   });
 });
+
+describe('prompts on a terminal', () => {
+  function fakeTty(keys: string) {
+    const stdin = new PassThrough() as PassThrough & { isTTY: boolean; isRaw: boolean; setRawMode(mode: boolean): void };
+    stdin.isTTY = true;
+    stdin.isRaw = false;
+    const modes: boolean[] = [];
+    stdin.setRawMode = (mode: boolean) => {
+      modes.push(mode);
+      stdin.isRaw = mode;
+    };
+    const stderr = new PassThrough();
+    const shown: Buffer[] = [];
+    stderr.on('data', (d: Buffer) => shown.push(d));
+    // Keys arrive after the prompt is shown, like a person typing.
+    setImmediate(() => stdin.write(keys));
+    return { ctx: { env: { HOME: dir }, cwd: dir, stdin, stderr }, modes, shown: () => Buffer.concat(shown).toString() };
+  }
+
+  test('reads without echo in raw mode, handles backspace, restores the mode', async () => {
+    const { ctx, modes, shown } = fakeTty('secreX\x7ft\r');
+    const [s] = await loadVaultSecrets({ vaultIds: ['ops@prompt'] }, ctx);
+    assert.equal(s!.password.toString(), 'secret');
+    assert.deepEqual(modes, [true, false]);
+    assert.equal(shown(), 'Vault password (ops): \n');
+  });
+
+  test('Ctrl-C at the prompt aborts', async () => {
+    const { ctx } = fakeTty('abc\x03');
+    await rejectsWith(loadVaultSecrets({ askVaultPass: true }, ctx), 'USAGE', /interrupted at the password prompt/);
+  });
+});
