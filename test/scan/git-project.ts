@@ -101,3 +101,26 @@ export async function makeGitProject(): Promise<GitProject> {
   chmodSync(passwordFile, 0o600);
   return project;
 }
+
+/**
+ * git runs hooks and drivers as shell commands. Bundling this checkout's CLI once (about half a
+ * second) makes each of those runs start in ~0.2 s instead of ~1.5 s under tsx, and always tests the
+ * current source rather than a possibly stale dist/.
+ */
+export async function bundleCliForShell(): Promise<{ command: string; cleanup: () => void }> {
+  const { build } = await import('esbuild');
+  const dir = mkdtempSync(join(tmpdir(), 'vs-cli-bundle-'));
+  const outfile = join(dir, 'cli.mjs');
+  await build({
+    entryPoints: [new URL('../../src/bin.ts', import.meta.url).pathname],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    external: ['pg-native'],
+    banner: { js: "import { createRequire as __vsCreateRequire } from 'node:module'; const require = __vsCreateRequire(import.meta.url);" },
+    logLevel: 'warning',
+  });
+  return { command: `'${process.execPath}' '${outfile}'`, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
