@@ -92,10 +92,18 @@ export function formatVaultHeader(label: string | null | undefined): string {
   return `${VAULT_MAGIC};1.2;${VAULT_CIPHER};${label}`;
 }
 
-/** A label must survive the header round trip: no `;`, no line breaks, no surrounding whitespace. */
+/**
+ * A label must survive the header round trip: no `;`, no control characters, no surrounding
+ * whitespace, and ASCII only — Ansible writes a UTF-8 label but then refuses to read its own file
+ * because vault text must be pure ASCII (docs/FORMAT.md, "Header").
+ */
 export function assertValidLabel(label: string): void {
-  if (/[;\r\n]/.test(label) || stripAsciiWhitespace(label) !== label) {
-    throw new VaultsmithError('INPUT', `invalid vault id label '${printable(label)}': it must not contain ';', line breaks or surrounding whitespace`);
+  // eslint-disable-next-line no-control-regex
+  if (/[;\x00-\x1f\x7f]/.test(label) || stripAsciiWhitespace(label) !== label) {
+    throw new VaultsmithError('INPUT', `invalid vault id label '${printable(label)}': it must not contain ';', control characters or surrounding whitespace`);
+  }
+  if (/[^\x20-\x7e]/.test(label)) {
+    throw new VaultsmithError('INPUT', `invalid vault id label '${printable(label)}': only ASCII is allowed (Ansible cannot read a vault whose header is not ASCII)`);
   }
 }
 
@@ -113,13 +121,13 @@ const HEX_DIGIT = /^[0-9a-fA-F]*$/;
  * decoded length is checked and the culprit located for the message.
  */
 export function decodeHex(hex: string, what: string): Buffer {
-  if (hex.length % 2 !== 0) {
-    throw formatError(`${what} has an odd number of hex digits (${hex.length}); the vault is truncated or damaged`);
-  }
   const bytes = Buffer.from(hex, 'hex');
-  if (bytes.length * 2 !== hex.length || !HEX_DIGIT.test(hex)) {
+  if (bytes.length * 2 !== hex.length - (hex.length % 2) || !HEX_DIGIT.test(hex)) {
     const at = hex.search(/[^0-9a-fA-F]/);
     throw formatError(`${what} is not hexadecimal: unexpected character '${printable(hex.charAt(at))}' at offset ${at}`);
+  }
+  if (hex.length % 2 !== 0) {
+    throw formatError(`${what} has an odd number of hex digits (${hex.length}); the vault is truncated or damaged`);
   }
   return bytes;
 }

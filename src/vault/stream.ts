@@ -497,7 +497,8 @@ export async function decryptVaultStream(
     } catch (e) {
       throw withSource(e, source);
     }
-    await writeTo(output, last.subarray(0, length - (decoder.ciphertextLength - last.length)));
+    // A copy goes to the stream, which may still hold it after we wipe `last`.
+    await writeTo(output, Buffer.from(last.subarray(0, length - (decoder.ciphertextLength - last.length))));
     last.fill(0);
     return { header, secret: winner.secret };
   } finally {
