@@ -8,7 +8,7 @@ export const PRESET_NAMES = ['minimal', 'senex'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
 const MINIMAL = `# vaultsmith manifest — see 'vaultsmith check --help'
-# yaml-language-server: $schema=https://vaultsmith.dev/schema/vaultsmith.schema.json
+# yaml-language-server: $schema=./node_modules/vaultsmith/schema/vaultsmith.schema.json
 version: 1
 project: {project}
 
@@ -48,7 +48,7 @@ services:
  */
 const SENEX = `# vaultsmith manifest for Senex Trader — the contract between the vaults and the services.
 # Derived from the operations guide "Secrets Management". Check it with 'vaultsmith check'.
-# yaml-language-server: $schema=https://vaultsmith.dev/schema/vaultsmith.schema.json
+# yaml-language-server: $schema=./node_modules/vaultsmith/schema/vaultsmith.schema.json
 version: 1
 project: {project}
 

@@ -138,7 +138,6 @@ export function manifestJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(manifestSchema, { target: 'draft-2020-12', io: 'input' }) as Record<string, unknown>;
   return {
     $schema: schema.$schema,
-    $id: 'https://vaultsmith.dev/schema/vaultsmith.schema.json',
     title: 'vaultsmith.yaml',
     description: 'vaultsmith project manifest: environments, vault keys, the environment-variable contract and services',
     ...schema,

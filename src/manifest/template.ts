@@ -21,7 +21,7 @@ export class TemplateSyntaxError extends Error {
   }
 }
 
-const REFERENCE = /^([A-Za-z_][A-Za-z0-9_]*)(?:\|([a-z]+))?$/;
+const REFERENCE = /^([A-Za-z_][A-Za-z0-9_]*)(?:\|([A-Za-z0-9_-]+))?$/;
 
 export function parseTemplate(template: string): TemplatePart[] {
   const parts: TemplatePart[] = [];

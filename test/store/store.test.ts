@@ -1,0 +1,105 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decryptVault } from '../../src/vault/index.js';
+import { createVaultFile, updateVaultValues } from '../../src/store/index.js';
+import { lockPathFor } from '../../src/internal/file-lock.js';
+
+const PLAINTEXT = `# Django Core
+vault_secret_key: "old-key" # the comment on the line stays
+vault_debug: false
+
+# Database
+vault_db_name: senextrader
+vault_db_port: 5432
+list_value:
+  - a   # item comment
+  - b
+`;
+
+function setup() {
+  const dir = mkdtempSync(join(tmpdir(), 'vs-store-'));
+  const secret = { label: 'staging', password: Buffer.from(randomBytes(24).toString('hex')) };
+  return { dir, path: join(dir, 'vault.yml'), secret };
+}
+
+async function plaintextOf(path: string, secret: { label: string; password: Buffer }) {
+  const { plaintext, header } = await decryptVault(readFileSync(path), [secret]);
+  return { text: plaintext.toString('utf8'), header };
+}
+
+test('updateVaultValues keeps comments, order and formatting; keeps label and mode', async () => {
+  const { dir, path, secret } = setup();
+  try {
+    await createVaultFile(path, PLAINTEXT, secret, 'staging');
+    chmodSync(path, 0o640);
+    await updateVaultValues(path, [secret], 'staging', (doc) => {
+      doc.set('vault_secret_key', 'new-key');
+      doc.set('vault_db_port', 5433);
+      doc.set('vault_added', 'x');
+      doc.delete('vault_debug');
+    });
+    const { text, header } = await plaintextOf(path, secret);
+    assert.equal(header.label, 'staging');
+    assert.equal(
+      text,
+      `# Django Core
+vault_secret_key: "new-key" # the comment on the line stays
+
+# Database
+vault_db_name: senextrader
+vault_db_port: 5433
+list_value:
+  - a # item comment
+  - b
+vault_added: x
+`,
+    );
+    assert.equal(statSync(path).mode & 0o777, 0o640);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a failing edit, a wrong password or a held lock leave the file byte-identical', async () => {
+  const { dir, path, secret } = setup();
+  try {
+    await createVaultFile(path, PLAINTEXT, secret, 'staging');
+    const before = readFileSync(path);
+    await assert.rejects(
+      updateVaultValues(path, [secret], 'staging', () => {
+        throw new Error('validation failed');
+      }),
+      /validation failed/,
+    );
+    await assert.rejects(
+      updateVaultValues(path, [{ label: 'staging', password: Buffer.from('wrong') }], 'staging', (doc) => void doc.set('a', 'b')),
+      (e: Error & { code?: string }) => e.code === 'DECRYPT_FAILED',
+    );
+    // A live process (ours) holds the lock: CONFLICT, nothing written.
+    writeFileSync(lockPathFor(path), `${process.pid}\n`);
+    await assert.rejects(
+      updateVaultValues(path, [secret], 'staging', (doc) => void doc.set('a', 'b')),
+      (e: Error & { code?: string }) => e.code === 'CONFLICT',
+    );
+    rmSync(lockPathFor(path));
+    assert.ok(readFileSync(path).equals(before));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('createVaultFile never replaces an existing file', async () => {
+  const { dir, path, secret } = setup();
+  try {
+    await createVaultFile(path, 'a: 1\n', secret, 'staging');
+    assert.equal(statSync(path).mode & 0o777, 0o600);
+    await assert.rejects(createVaultFile(path, 'a: 2\n', secret, 'staging'), /already exists/);
+    assert.equal((await plaintextOf(path, secret)).text, 'a: 1\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
