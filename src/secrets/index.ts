@@ -4,6 +4,7 @@ import type { VaultSecret } from '../vault/types.js';
 import { decryptVault, isEncryptedVault } from '../vault/index.js';
 import { promptLine } from './input.js';
 import {
+  type PasswordFileKind,
   classifyPasswordFile,
   expandPath,
   readPasswordFileBytes,
@@ -113,12 +114,11 @@ async function promptForSecret(
 async function loadFromFile(
   label: string,
   labelGiven: boolean,
-  source: string,
+  path: string,
+  kind: PasswordFileKind,
   loaded: VaultSecret[],
   ctx: SecretsContext,
 ): Promise<VaultSecret> {
-  const path = expandPath(source, ctx.env, ctx.cwd);
-  const kind = await classifyPasswordFile(path);
   if (kind !== 'file') {
     const password = await runPasswordScript(path, kind, labelGiven ? label : null, ctx);
     return { label, password, source: path };
@@ -145,6 +145,12 @@ async function loadFromFile(
   return { label, password, source: path };
 }
 
+function asSourceError(e: unknown): VaultsmithError {
+  if (e instanceof VaultsmithError && e.code === 'PASSWORD_SOURCE') return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new VaultsmithError('PASSWORD_SOURCE', message, { cause: e });
+}
+
 /**
  * Loads vault secrets with Ansible's rules (`CLI.setup_vault_secrets`). A password source that fails
  * is reported as a warning on stderr and skipped; if no source worked, the last error is raised.
@@ -162,19 +168,21 @@ export async function loadVaultSecrets(request: VaultSecretsRequest, ctx: Secret
       secrets.push({ label, password, source: 'prompt' });
       continue;
     }
+    // Ansible's two warnings: finding the file ("getting") and reading or running it ("loading").
+    const path = expandPath(source, ctx.env, ctx.cwd);
+    let kind: PasswordFileKind;
     try {
-      secrets.push(await loadFromFile(label, labelGiven, source, secrets, ctx));
+      kind = await classifyPasswordFile(path);
     } catch (e) {
-      const err =
-        e instanceof VaultsmithError
-          ? e
-          : new VaultsmithError('PASSWORD_SOURCE', `Error getting vault password file (${label}): ${String(e)}`);
-      const message =
-        err.code === 'PASSWORD_SOURCE'
-          ? err
-          : new VaultsmithError('PASSWORD_SOURCE', `Error in vault password file loading (${label}): ${err.message}`, { cause: err });
-      ctx.stderr.write(`[WARNING]: Error getting vault password file (${label}): ${message.message}\n`);
-      lastError = message;
+      lastError = asSourceError(e);
+      ctx.stderr.write(`[WARNING]: Error getting vault password file (${label}): ${lastError.message}\n`);
+      continue;
+    }
+    try {
+      secrets.push(await loadFromFile(label, labelGiven, path, kind, secrets, ctx));
+    } catch (e) {
+      lastError = asSourceError(e);
+      ctx.stderr.write(`[WARNING]: Error in vault password file loading (${label}): ${lastError.message}\n`);
     }
   }
   if (secrets.length === 0 && lastError) throw lastError;

@@ -103,7 +103,7 @@ describe('loadVaultSecrets: files', () => {
     const p = file('empty.pass', ' \n\t\n');
     const { ctx, stderrText } = ctxWith();
     await rejectsWith(loadVaultSecrets({ passwordFiles: [p] }, ctx), 'PASSWORD_SOURCE', /Invalid vault password was provided from file \(.*empty\.pass\)/);
-    assert.match(stderrText(), /\[WARNING\]: Error getting vault password file \(default\)/);
+    assert.match(stderrText(), /\[WARNING\]: Error in vault password file loading \(default\): Invalid vault password/);
   });
 
   test('a missing file fails with Ansible wording; a later working source still wins (with a warning)', async () => {
