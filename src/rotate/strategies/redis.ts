@@ -48,11 +48,14 @@ const AUTH_FAILURE = /WRONGPASS|NOAUTH|invalid username-password|invalid passwor
 /** True when the server accepts the URL's credentials; throws when it cannot be reached. */
 export async function redisCanLogin(url: string): Promise<boolean> {
   const client = connectOnce(url);
+  // A refused AUTH during connect surfaces as an 'error' event; connect() then only says "closed".
+  let eventError = '';
+  client.on('error', (e: Error) => (eventError = e.message));
   try {
     await client.connect();
     return (await client.ping()) === 'PONG';
   } catch (e) {
-    if (AUTH_FAILURE.test(e instanceof Error ? e.message : String(e))) return false;
+    if (AUTH_FAILURE.test(`${e instanceof Error ? e.message : String(e)} ${eventError}`)) return false;
     throw redisError('cannot connect', e);
   } finally {
     client.disconnect();
