@@ -3,6 +3,9 @@
  * secrets. Opens the environment (vault + password from the manifest), resolves the variable
  * contract, derives the fingerprint keys from the vault password, and runs the delivery engine.
  */
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { withAudit } from '../audit/index.js';
 import { VaultsmithError } from '../errors.js';
 import {
@@ -18,6 +21,7 @@ import {
   syncPodmanSecrets,
 } from '../deliver/podman/index.js';
 import { type EnvironmentContext, type OpenEnvironment, loadManifest, openEnvironment, renderVariables } from '../manifest/index.js';
+import { withFileLock } from '../internal/file-lock.js';
 import { wipeSecrets } from '../secrets/index.js';
 import type { VaultSecret } from '../vault/types.js';
 
@@ -45,6 +49,13 @@ export function podmanBackend(target: PodmanTarget, env: NodeJS.ProcessEnv): Pod
     throw new VaultsmithError('USAGE', 'podman: --url and --connection are two ways to reach Podman; give one');
   }
   return target.url ? new PodmanApiBackend({ url: target.url }) : new PodmanCliBackend({ env, ...(target.connection ? { connection: target.connection } : {}) });
+}
+
+/** A per-user lock name for one (Podman store, project, environment); no secrets go into it. */
+export function syncLockTarget(env: NodeJS.ProcessEnv, project: string, environment: string, backend: PodmanSecretBackend): string {
+  const store = [backend.description, env.CONTAINERS_STORAGE_CONF ?? '', env.CONTAINER_HOST ?? '', project, environment].join('\0');
+  const id = createHash('sha256').update(store).digest('hex').slice(0, 16);
+  return join(env.XDG_RUNTIME_DIR || tmpdir(), `vaultsmith-podman-sync-${id}`);
 }
 
 /** The password that opened the vault: the secret whose label matches the file's, else the first. */
@@ -75,13 +86,17 @@ export async function podmanSync(request: PodmanSyncRequest, ctx: EnvironmentCon
         const keepNames = podmanSecretsFromVariables(all, project).map((s) => s.name);
         note.set({ secrets: desired.map((s) => s.name) });
         keys = await deriveDeliveryKeys(vaultPasswordOf(opened).password, request.environment);
-        const outcome = await syncPodmanSecrets(backend, keys, desired, {
-          prune: Boolean(request.prune),
-          dryRun: Boolean(request.dryRun),
-          keepNames,
-          scopeLabels: { [LABEL_PROJECT]: project },
-          onPlan: (plan) => request.onPlan?.(plan, backend.description),
-        });
+        const deliveryKeys = keys;
+        const sync = () =>
+          syncPodmanSecrets(backend, deliveryKeys, desired, {
+            prune: Boolean(request.prune),
+            dryRun: Boolean(request.dryRun),
+            keepNames,
+            scopeLabels: { [LABEL_PROJECT]: project },
+            onPlan: (plan) => request.onPlan?.(plan, backend.description),
+          });
+        // Two syncs of one store interleaving their swaps could each restore a stale value.
+        const outcome = request.dryRun ? await sync() : await withFileLock(syncLockTarget(ctx.env, project, request.environment, backend), sync);
         // A failed sync is recorded as an error; the caller still gets the report to print.
         if (outcome.failure) throw new SyncFailed(outcome);
         return outcome;

@@ -4,6 +4,7 @@ import { promises as fsp, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { podmanBackend, syncLockTarget } from '../../src/services/podman-sync.js';
 import { encryptVault } from '../../src/vault/index.js';
 import { type IsolatedPodman, makeIsolatedPodman } from '../deliver/podman-store.js';
 import { type CliResult, runCli } from '../helpers/cli.js';
@@ -194,6 +195,21 @@ ${withTls ? `  TLS_KEY:
     assert.equal(readFileSync(join(quadletDir, 'django.container'), 'utf8'), '[Container]\nImage=example/django\n', 'unit untouched');
     const again = await cli('podman', 'quadlet', 'production', '--service', 'django', '--write', quadletDir);
     assert.equal(again.stdout, `up to date: ${dropIn}\n`);
+  });
+
+  test('a sync already running on the same store is a conflict, not a race', async (t) => {
+    if (!requireTool(t, 'podman')) return;
+    const target = syncLockTarget(store.env, 'senex', 'production', podmanBackend({}, store.env));
+    await fsp.writeFile(`${target}.vaultsmith-lock`, `${process.pid}\n`);
+    try {
+      const r = await cli('podman', 'sync', 'production');
+      assert.equal(r.code, 5);
+      assert.match(r.stderr, /^ERROR! .*vaultsmith-podman-sync-[0-9a-f]{16} is locked by process \d+/);
+      const dry = await cli('podman', 'sync', 'production', '--dry-run');
+      assert.equal(dry.code, 0, 'a dry run takes no lock');
+    } finally {
+      await fsp.rm(`${target}.vaultsmith-lock`, { force: true });
+    }
   });
 
   test('usage errors are one line with a non-zero exit', async (t) => {
