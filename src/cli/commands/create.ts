@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { VaultsmithError } from '../../errors.js';
 import { createVaultFile } from '../../services/vault-edit.js';
+import { wipeSecrets } from '../../secrets/index.js';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../context.js';
 import {
@@ -41,11 +42,15 @@ export const createCommand: Command = {
       throw new VaultsmithError('USAGE', 'create can take only one filename argument', { hint: "see 'vaultsmith create --help'" });
     }
     const secret = await secretForEncrypting(values, ctx);
-    const path = resolve(ctx.cwd, positionals[0]!);
-    await createVaultFile(
-      { path, secret, label: labelForSecret(secret) },
-      { ...ctx, warn: (message) => ctx.stderr.write(`[WARNING]: ${message}\n`) },
-    );
-    return 0;
+    try {
+      const path = resolve(ctx.cwd, positionals[0]!);
+      await createVaultFile(
+        { path, secret, label: labelForSecret(secret) },
+        { ...ctx, warn: (message) => ctx.stderr.write(`[WARNING]: ${message}\n`) },
+      );
+      return 0;
+    } finally {
+      wipeSecrets([secret]);
+    }
   },
 };

@@ -1,5 +1,5 @@
 import { VaultsmithError } from '../../errors.js';
-import { readAll, secretsForVaultLabel } from '../../secrets/index.js';
+import { readAll, secretsForVaultLabel, wipeSecrets } from '../../secrets/index.js';
 import { decryptVault, extractVaultText, parseVaultEnvelope } from '../../vault/index.js';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../context.js';
@@ -34,16 +34,20 @@ export const decryptStringCommand: Command = {
       throw new VaultsmithError('USAGE', 'decrypt-string takes one vault value', { hint: 'decrypt several values with view on the YAML file' });
     }
     const secrets = await secretsForReading(values, ctx);
-    const arg = positionals[0];
-    const input = arg === undefined || arg === '-' ? (await readAll(ctx.stdin)).toString('utf8') : arg;
-    if (input.trim() === '') throw new VaultsmithError('INPUT', 'no vault text given (stdin was empty)');
-    const vaultText = extractVaultText(input);
-    const { header } = parseVaultEnvelope(vaultText, 'the vault value');
-    const { plaintext } = await decryptVault(vaultText, secretsForVaultLabel(secrets, header.label, ctx.env), {
-      source: arg === undefined || arg === '-' ? 'stdin' : 'the argument',
-    });
-    await write(ctx.stdout, plaintext);
-    if (ctx.stdout.isTTY && plaintext[plaintext.length - 1] !== 0x0a) await write(ctx.stdout, '\n');
-    return 0;
+    try {
+      const arg = positionals[0];
+      const input = arg === undefined || arg === '-' ? (await readAll(ctx.stdin)).toString('utf8') : arg;
+      if (input.trim() === '') throw new VaultsmithError('INPUT', 'no vault text given (stdin was empty)');
+      const vaultText = extractVaultText(input);
+      const { header } = parseVaultEnvelope(vaultText, 'the vault value');
+      const { plaintext } = await decryptVault(vaultText, secretsForVaultLabel(secrets, header.label, ctx.env), {
+        source: arg === undefined || arg === '-' ? 'stdin' : 'the argument',
+      });
+      await write(ctx.stdout, plaintext);
+      if (ctx.stdout.isTTY && plaintext[plaintext.length - 1] !== 0x0a) await write(ctx.stdout, '\n');
+      return 0;
+    } finally {
+      wipeSecrets(secrets);
+    }
   },
 };

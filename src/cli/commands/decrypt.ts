@@ -1,5 +1,6 @@
 import { VaultsmithError } from '../../errors.js';
 import { decryptFiles } from '../../services/vault-files.js';
+import { wipeSecrets } from '../../secrets/index.js';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../context.js';
 import { write } from '../output.js';
@@ -46,14 +47,18 @@ export const decryptCommand: Command = {
       throw new VaultsmithError('USAGE', 'At most one input file may be used with the --output option');
     }
     const secrets = await secretsForReading(values, ctx);
-    const files = positionals.length ? positionals : ['-'];
-    if (!positionals.length && ctx.stdin.isTTY) await write(ctx.stderr, 'Reading ciphertext input from stdin\n');
-    const inputs = await readStdinInputs(files, ctx);
-    await decryptFiles(
-      { inputs, secrets, output: outputTarget(ctx, values.output), stdout: ctx.stdout },
-      { onProgress: progressReporter(ctx, inputs.length), filterSecrets: headerSecretFilter(ctx.env) },
-    );
-    await reportSuccess(ctx, 'Decryption successful');
-    return 0;
+    try {
+      const files = positionals.length ? positionals : ['-'];
+      if (!positionals.length && ctx.stdin.isTTY) await write(ctx.stderr, 'Reading ciphertext input from stdin\n');
+      const inputs = await readStdinInputs(files, ctx);
+      await decryptFiles(
+        { inputs, secrets, output: outputTarget(ctx, values.output), stdout: ctx.stdout },
+        { onProgress: progressReporter(ctx, inputs.length), filterSecrets: headerSecretFilter(ctx.env) },
+      );
+      await reportSuccess(ctx, 'Decryption successful');
+      return 0;
+    } finally {
+      wipeSecrets(secrets);
+    }
   },
 };

@@ -1,4 +1,5 @@
 import { editVaultFile } from '../../services/vault-edit.js';
+import { wipeSecrets } from '../../secrets/index.js';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../context.js';
 import {
@@ -40,11 +41,15 @@ export const editCommand: Command = {
     const { values, positionals } = parseCommandArgs('edit', args, VAULT_OPTIONS);
     checkVaultOptions('edit', values);
     const secrets = await secretsForReading(values, ctx);
-    // One file at a time, in order, as ansible-vault: each opens its own editor session.
-    for (const file of positionals) {
-      const path = await resolveTarget(ctx, file);
-      await editVaultFile({ path, secrets, filterSecrets: headerSecretFilter(ctx.env) }, ctx);
+    try {
+      // One file at a time, in order, as ansible-vault: each opens its own editor session.
+      for (const file of positionals) {
+        const path = await resolveTarget(ctx, file);
+        await editVaultFile({ path, secrets, filterSecrets: headerSecretFilter(ctx.env) }, ctx);
+      }
+      return 0;
+    } finally {
+      wipeSecrets(secrets);
     }
-    return 0;
   },
 };

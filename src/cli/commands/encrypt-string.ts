@@ -1,5 +1,5 @@
 import { VaultsmithError } from '../../errors.js';
-import { promptLine, readAll } from '../../secrets/index.js';
+import { promptLine, readAll, wipeSecrets } from '../../secrets/index.js';
 import { safeWrite } from '../../internal/safe-write.js';
 import { encryptVault, formatVaultString } from '../../vault/index.js';
 import { parseCommandArgs } from '../args.js';
@@ -68,58 +68,62 @@ export const encryptStringCommand: Command = {
       throw new VaultsmithError('USAGE', 'The --prompt option is not supported if also reading input from stdin');
     }
     const secret = await secretForEncrypting(values, ctx);
-    const plaintexts: { text: Buffer; source: Source; name: string | undefined }[] = [];
+    try {
+      const plaintexts: { text: Buffer; source: Source; name: string | undefined }[] = [];
 
-    if (values.prompt) {
-      const name = await promptLine(ctx, 'Variable name (enter for no name): ', { echo: true });
-      const hidden = !values['show-input'];
-      const text = await promptLine(ctx, hidden ? 'String to encrypt (hidden): ' : 'String to encrypt:', { echo: !hidden });
-      if (!text || text.length === 0) {
-        throw new VaultsmithError('INPUT', 'The plaintext provided from the prompt was empty, not encrypting');
+      if (values.prompt) {
+        const name = await promptLine(ctx, 'Variable name (enter for no name): ', { echo: true });
+        const hidden = !values['show-input'];
+        const text = await promptLine(ctx, hidden ? 'String to encrypt (hidden): ' : 'String to encrypt:', { echo: !hidden });
+        if (!text || text.length === 0) {
+          throw new VaultsmithError('INPUT', 'The plaintext provided from the prompt was empty, not encrypting');
+        }
+        const nameText = name?.toString('utf8') ?? '';
+        plaintexts.push({ text, source: 'the interactive prompt', name: nameText === '' ? undefined : nameText });
       }
-      const nameText = name?.toString('utf8') ?? '';
-      plaintexts.push({ text, source: 'the interactive prompt', name: nameText === '' ? undefined : nameText });
-    }
-    if (readStdin) {
-      if (ctx.stdout.isTTY) {
-        await write(ctx.stderr, 'Reading plaintext input from stdin. (ctrl-d to end input, twice if your content does not already have a newline)\n');
+      if (readStdin) {
+        if (ctx.stdout.isTTY) {
+          await write(ctx.stderr, 'Reading plaintext input from stdin. (ctrl-d to end input, twice if your content does not already have a newline)\n');
+        }
+        const text = await readAll(ctx.stdin);
+        if (text.length === 0) throw new VaultsmithError('INPUT', 'stdin was empty, not encrypting');
+        plaintexts.push({ text, source: 'stdin', name: values['stdin-name'] });
       }
-      const text = await readAll(ctx.stdin);
-      if (text.length === 0) throw new VaultsmithError('INPUT', 'stdin was empty, not encrypting');
-      plaintexts.push({ text, source: 'stdin', name: values['stdin-name'] });
-    }
-    const strings = positionals.filter((a) => a !== '-');
-    const names = values.name ?? [];
-    if (names.length && strings.length > names.length) {
-      // Vague on purpose, as Ansible: never echo a plaintext.
-      await write(ctx.stderr, 'The number of --name options do not match the number of args.\n');
-      await write(ctx.stderr, `The last named variable will be "${names[names.length - 1]}". The rest will not have names.\n`);
-    }
-    strings.forEach((s, i) => {
-      if (s === '') throw new VaultsmithError('INPUT', 'The plaintext provided from the command line args was empty, not encrypting');
-      plaintexts.push({ text: Buffer.from(s, 'utf8'), source: 'the command line args', name: names[i] });
-    });
+      const strings = positionals.filter((a) => a !== '-');
+      const names = values.name ?? [];
+      if (names.length && strings.length > names.length) {
+        // Vague on purpose, as Ansible: never echo a plaintext.
+        await write(ctx.stderr, 'The number of --name options do not match the number of args.\n');
+        await write(ctx.stderr, `The last named variable will be "${names[names.length - 1]}". The rest will not have names.\n`);
+      }
+      strings.forEach((s, i) => {
+        if (s === '') throw new VaultsmithError('INPUT', 'The plaintext provided from the command line args was empty, not encrypting');
+        plaintexts.push({ text: Buffer.from(s, 'utf8'), source: 'the command line args', name: names[i] });
+      });
 
-    const label = labelForSecret(secret);
-    const blocks = await Promise.all(
-      plaintexts.map(async (p) => formatVaultString(await encryptVault(p.text, secret, { label }), p.name ? { name: p.name } : {})),
-    );
-    if (plaintexts.length > 1) {
-      // Ansible writes these delimiters to stderr, between nothing on stdout: all go first here.
-      for (const [i, p] of plaintexts.entries()) {
-        await write(
-          ctx.stderr,
-          p.name
-            ? `# The encrypted version of variable ("${p.name}", the string #${i + 1} from ${p.source}).\n`
-            : `# The encrypted version of the string #${i + 1} from ${p.source}.)\n`,
-        );
+      const label = labelForSecret(secret);
+      const blocks = await Promise.all(
+        plaintexts.map(async (p) => formatVaultString(await encryptVault(p.text, secret, { label }), p.name ? { name: p.name } : {})),
+      );
+      if (plaintexts.length > 1) {
+        // Ansible writes these delimiters to stderr, between nothing on stdout: all go first here.
+        for (const [i, p] of plaintexts.entries()) {
+          await write(
+            ctx.stderr,
+            p.name
+              ? `# The encrypted version of variable ("${p.name}", the string #${i + 1} from ${p.source}).\n`
+              : `# The encrypted version of the string #${i + 1} from ${p.source}.)\n`,
+          );
+        }
       }
+      plaintexts.forEach((p) => p.text.fill(0));
+      const out = blocks.join('\n');
+      if (values.output && values.output !== '-') await safeWrite(resolve(ctx.cwd, values.output), out, { mode: 0o600 });
+      else await write(ctx.stdout, out);
+      await reportSuccess(ctx, 'Encryption successful');
+      return 0;
+    } finally {
+      wipeSecrets([secret]);
     }
-    plaintexts.forEach((p) => p.text.fill(0));
-    const out = blocks.join('\n');
-    if (values.output && values.output !== '-') await safeWrite(resolve(ctx.cwd, values.output), out, { mode: 0o600 });
-    else await write(ctx.stdout, out);
-    await reportSuccess(ctx, 'Encryption successful');
-    return 0;
   },
 };

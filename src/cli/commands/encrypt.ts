@@ -1,5 +1,5 @@
 import { VaultsmithError } from '../../errors.js';
-import { readAll } from '../../secrets/index.js';
+import { readAll, wipeSecrets } from '../../secrets/index.js';
 import { encryptFiles, type VaultInput } from '../../services/vault-files.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliContext, Command } from '../context.js';
@@ -67,14 +67,18 @@ export const encryptCommand: Command = {
       throw new VaultsmithError('USAGE', 'At most one input file may be used with the --output option');
     }
     const secret = await secretForEncrypting(values, ctx);
-    const files = positionals.length ? positionals : ['-'];
-    if (!positionals.length && ctx.stdin.isTTY) await write(ctx.stderr, 'Reading plaintext input from stdin\n');
-    const inputs = await readStdinInputs(files, ctx);
-    await encryptFiles(
-      { inputs, secret, label: labelForSecret(secret), output: outputTarget(ctx, values.output), stdout: ctx.stdout },
-      { onProgress: progressReporter(ctx, inputs.length) },
-    );
-    await reportSuccess(ctx, 'Encryption successful');
-    return 0;
+    try {
+      const files = positionals.length ? positionals : ['-'];
+      if (!positionals.length && ctx.stdin.isTTY) await write(ctx.stderr, 'Reading plaintext input from stdin\n');
+      const inputs = await readStdinInputs(files, ctx);
+      await encryptFiles(
+        { inputs, secret, label: labelForSecret(secret), output: outputTarget(ctx, values.output), stdout: ctx.stdout },
+        { onProgress: progressReporter(ctx, inputs.length) },
+      );
+      await reportSuccess(ctx, 'Encryption successful');
+      return 0;
+    } finally {
+      wipeSecrets([secret]);
+    }
   },
 };

@@ -1,5 +1,6 @@
 import { VaultsmithError } from '../../errors.js';
-import { loadVaultSecrets, selectEncryptSecret } from '../../secrets/index.js';
+import { loadVaultSecrets, selectEncryptSecret, wipeSecrets } from '../../secrets/index.js';
+import type { VaultSecret } from '../../vault/types.js';
 import { rekeyFiles } from '../../services/vault-files.js';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../context.js';
@@ -54,27 +55,32 @@ export const rekeyCommand: Command = {
     }
     const paths = await Promise.all(positionals.map((p) => resolveTarget(ctx, p)));
     const secrets = await secretsForReading(values, ctx);
-    // ansible-vault's rule: the identity list joins the new ids only when an encrypt vault id is set.
-    const encryptVaultId = values['encrypt-vault-id'] || ctx.env.ANSIBLE_VAULT_ENCRYPT_IDENTITY || undefined;
-    const newSecrets = await loadVaultSecrets(
-      {
-        vaultIds: values['new-vault-id'] ? [values['new-vault-id']] : [],
-        passwordFiles: values['new-vault-password-file'] ? [values['new-vault-password-file']] : [],
-        askVaultPass: Boolean(values['ask-vault-pass'] || values['ask-vault-password']),
-        createNewPassword: true,
-        useIdentityList: Boolean(encryptVaultId),
-      },
-      ctx,
-    );
-    if (newSecrets.length === 0) {
-      throw new VaultsmithError('PASSWORD_SOURCE', "A new vault password is required to use Ansible's Vault rekey");
+    let newSecrets: VaultSecret[] = [];
+    try {
+      // ansible-vault's rule: the identity list joins the new ids only when an encrypt vault id is set.
+      const encryptVaultId = values['encrypt-vault-id'] || ctx.env.ANSIBLE_VAULT_ENCRYPT_IDENTITY || undefined;
+      newSecrets = await loadVaultSecrets(
+        {
+          vaultIds: values['new-vault-id'] ? [values['new-vault-id']] : [],
+          passwordFiles: values['new-vault-password-file'] ? [values['new-vault-password-file']] : [],
+          askVaultPass: Boolean(values['ask-vault-pass'] || values['ask-vault-password']),
+          createNewPassword: true,
+          useIdentityList: Boolean(encryptVaultId),
+        },
+        ctx,
+      );
+      if (newSecrets.length === 0) {
+        throw new VaultsmithError('PASSWORD_SOURCE', "A new vault password is required to use Ansible's Vault rekey");
+      }
+      const newSecret = selectEncryptSecret(newSecrets, encryptVaultId);
+      await rekeyFiles(
+        { paths, secrets, newSecret, newLabel: labelForSecret(newSecret) },
+        { onProgress: progressReporter(ctx, paths.length), filterSecrets: headerSecretFilter(ctx.env) },
+      );
+      await reportSuccess(ctx, 'Rekey successful', true);
+      return 0;
+    } finally {
+      wipeSecrets([...secrets, ...newSecrets]);
     }
-    const newSecret = selectEncryptSecret(newSecrets, encryptVaultId);
-    await rekeyFiles(
-      { paths, secrets, newSecret, newLabel: labelForSecret(newSecret) },
-      { onProgress: progressReporter(ctx, paths.length), filterSecrets: headerSecretFilter(ctx.env) },
-    );
-    await reportSuccess(ctx, 'Rekey successful', true);
-    return 0;
   },
 };

@@ -1,4 +1,5 @@
 import { viewFiles } from '../../services/vault-files.js';
+import { wipeSecrets } from '../../secrets/index.js';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../context.js';
 import { write } from '../output.js';
@@ -38,16 +39,20 @@ export const viewCommand: Command = {
     const { values, positionals } = parseCommandArgs('view', args, VAULT_OPTIONS);
     checkVaultOptions('view', values);
     const secrets = await secretsForReading(values, ctx);
-    const inputs = await readStdinInputs(positionals, ctx);
-    const viewed = await viewFiles(inputs, secrets, {
-      onProgress: progressReporter(ctx, inputs.length),
-      filterSecrets: headerSecretFilter(ctx.env),
-    });
-    for (const file of viewed) {
-      // Like Ansible's display(): a newline is added only when the text lacks one.
-      await write(ctx.stdout, file.plaintext);
-      if (file.plaintext.length === 0 || file.plaintext[file.plaintext.length - 1] !== 0x0a) await write(ctx.stdout, '\n');
+    try {
+      const inputs = await readStdinInputs(positionals, ctx);
+      const viewed = await viewFiles(inputs, secrets, {
+        onProgress: progressReporter(ctx, inputs.length),
+        filterSecrets: headerSecretFilter(ctx.env),
+      });
+      for (const file of viewed) {
+        // Like Ansible's display(): a newline is added only when the text lacks one.
+        await write(ctx.stdout, file.plaintext);
+        if (file.plaintext.length === 0 || file.plaintext[file.plaintext.length - 1] !== 0x0a) await write(ctx.stdout, '\n');
+      }
+      return 0;
+    } finally {
+      wipeSecrets(secrets);
     }
-    return 0;
   },
 };
