@@ -1,0 +1,126 @@
+// Streaming variants agree with the in-memory codec byte for byte, handle chunk boundaries and the
+// spill-to-disk path, and never touch the output file when they fail.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { after, before, test } from 'node:test';
+import { DecryptionFailedError } from '../../src/errors.js';
+import {
+  decryptVault,
+  decryptVaultFile,
+  decryptVaultStream,
+  encryptVault,
+  encryptVaultFile,
+  encryptVaultStream,
+} from '../../src/vault/index.js';
+import { makeTempDir } from '../helpers/ansible.js';
+
+const secret = { label: 'stream', password: Buffer.from(`stream-pw-${randomBytes(6).toString('hex')}`) };
+let dir = '';
+before(async () => {
+  dir = await makeTempDir();
+});
+after(async () => {
+  if (dir) await fsp.rm(dir, { recursive: true, force: true });
+});
+
+function collect(): { stream: PassThrough; result: () => Buffer } {
+  const stream = new PassThrough();
+  const chunks: Buffer[] = [];
+  stream.on('data', (d: Buffer) => chunks.push(d));
+  return { stream, result: () => Buffer.concat(chunks) };
+}
+
+// Sizes around the AES block and the 1 MiB read chunk.
+const sizes = [0, 1, 15, 16, 17, 1024 * 1024 - 1, 1024 * 1024 + 3, 2 * 1024 * 1024 + 333];
+
+test('encryptVaultStream output is byte-identical to encryptVault for the same salt', async () => {
+  const salt = randomBytes(32);
+  for (const size of sizes) {
+    const plaintext = randomBytes(size);
+    const path = join(dir, `plain-${size}`);
+    await fsp.writeFile(path, plaintext);
+    const out = collect();
+    await encryptVaultStream(path, out.stream, secret, { salt });
+    const expected = await encryptVault(plaintext, secret, { salt });
+    assert.equal(out.result().toString('latin1'), expected, `size ${size}`);
+  }
+});
+
+test('decryptVaultStream agrees with decryptVault, across chunk boundaries and odd line layouts', async () => {
+  for (const size of sizes) {
+    const plaintext = randomBytes(size);
+    const text = await encryptVault(plaintext, secret);
+    for (const [layout, variant] of [
+      ['ansible', text],
+      ['crlf', text.replace(/\n/g, '\r\n')],
+      ['short lines', text.split('\n').map((l, i) => (i === 0 ? l : l.replace(/(.{1,37})/g, '$1\n'))).join('\n')],
+    ] as const) {
+      if (size > 100_000 && layout === 'short lines') continue; // the general path is slow by design
+      const path = join(dir, `vault-${size}-${layout.replace(' ', '-')}`);
+      await fsp.writeFile(path, variant);
+      const out = collect();
+      const { header, secret: used } = await decryptVaultStream(path, out.stream, [secret]);
+      assert.ok(out.result().equals(plaintext), `size ${size}, ${layout}`);
+      assert.equal(header.label, 'stream');
+      assert.equal(used, secret);
+    }
+  }
+});
+
+test('a ciphertext larger than the in-memory limit goes through a temp file and still decrypts', async () => {
+  const plaintext = randomBytes(9 * 1024 * 1024 + 7);
+  const plainPath = join(dir, 'big');
+  const vaultPath = join(dir, 'big.vault');
+  const outPath = join(dir, 'big.out');
+  await fsp.writeFile(plainPath, plaintext);
+  await encryptVaultFile(plainPath, vaultPath, secret);
+  const result = await decryptVaultFile(vaultPath, outPath, [{ label: 'other', password: Buffer.from('nope') }, secret]);
+  assert.equal(result.secret, secret);
+  assert.ok((await fsp.readFile(outPath)).equals(plaintext));
+  assert.equal((await fsp.stat(outPath)).mode & 0o777, 0o600);
+});
+
+test('failed decryptVaultFile leaves the output untouched and no temp files behind', async () => {
+  const work = await fsp.mkdtemp(join(dir, 'fail-'));
+  const vaultPath = join(work, 'secret.vault');
+  const outPath = join(work, 'existing.txt');
+  await fsp.writeFile(vaultPath, await encryptVault('payload', secret));
+  await fsp.writeFile(outPath, 'keep me\n', { mode: 0o640 });
+  await fsp.chmod(outPath, 0o640);
+  await assert.rejects(decryptVaultFile(vaultPath, outPath, [{ label: 'stream', password: Buffer.from('wrong') }]), DecryptionFailedError);
+  await fsp.writeFile(join(work, 'broken.vault'), '$ANSIBLE_VAULT;1.1;AES256\nzz\n');
+  await assert.rejects(decryptVaultFile(join(work, 'broken.vault'), outPath, [secret]), { code: 'VAULT_FORMAT' });
+  await assert.rejects(decryptVaultFile(join(work, 'missing.vault'), outPath, [secret]), { code: 'IO', message: /no such file/ });
+  assert.equal(await fsp.readFile(outPath, 'utf8'), 'keep me\n');
+  assert.equal((await fsp.stat(outPath)).mode & 0o777, 0o640);
+  assert.deepEqual((await fsp.readdir(work)).sort(), ['broken.vault', 'existing.txt', 'secret.vault']);
+});
+
+test('in place: encrypt then decrypt the same path keeps its mode; encrypting a vault is refused', async () => {
+  const path = join(dir, 'inplace.yml');
+  const plaintext = Buffer.from('password: in-place\n');
+  await fsp.writeFile(path, plaintext);
+  await fsp.chmod(path, 0o640);
+  await encryptVaultFile(path, path, secret, { label: 'prod' });
+  const encrypted = await fsp.readFile(path, 'latin1');
+  assert.match(encrypted, /^\$ANSIBLE_VAULT;1\.2;AES256;prod\n/);
+  assert.equal((await fsp.stat(path)).mode & 0o777, 0o640);
+  await assert.rejects(encryptVaultFile(path, path, secret), { code: 'ALREADY_ENCRYPTED' });
+  assert.equal(await fsp.readFile(path, 'latin1'), encrypted);
+  const { header } = await decryptVaultFile(path, path, [secret]);
+  assert.equal(header.label, 'prod');
+  assert.ok((await fsp.readFile(path)).equals(plaintext));
+  assert.equal((await fsp.stat(path)).mode & 0o777, 0o640);
+});
+
+test('decryptVaultStream reads an Ansible-written vector file', async () => {
+  const path = '/work/shared/vectors/ansible/format_1_2_AES256.yml';
+  const out = collect();
+  const { header } = await decryptVaultStream(path, out.stream, [{ label: 'x', password: Buffer.from('test-vault-password') }]);
+  assert.equal(out.result().toString(), 'foobar\n');
+  assert.equal(header.label, 'test_vault_id');
+  assert.equal((await decryptVault(await fsp.readFile(path), [{ label: 'x', password: Buffer.from('test-vault-password') }])).plaintext.toString(), 'foobar\n');
+});
