@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promises as fsp, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -195,6 +198,29 @@ ${withTls ? `  TLS_KEY:
     assert.equal(readFileSync(join(quadletDir, 'django.container'), 'utf8'), '[Container]\nImage=example/django\n', 'unit untouched');
     const again = await cli('podman', 'quadlet', 'production', '--service', 'django', '--write', quadletDir);
     assert.equal(again.stdout, `up to date: ${dropIn}\n`);
+  });
+
+  test('--url syncs through podman system service without running the podman CLI', async (t) => {
+    if (!requireTool(t, 'podman')) return;
+    const socket = join(store.dir, 'api.sock');
+    const service = spawn(store.env.VAULTSMITH_TEST_REAL_PODMAN ?? 'podman', ['system', 'service', '--time=30', `unix://${socket}`], {
+      env: { ...store.env, PATH: process.env.PATH },
+      stdio: 'ignore',
+    });
+    try {
+      for (let i = 0; i < 100 && !existsSync(socket); i++) await sleep(50);
+      const cliCalls = store.countCalls('secret');
+      vault.vault_secret_key = randomBytes(40).toString('base64');
+      await writeVault();
+      const r = await cli('podman', 'sync', 'production', '--url', `unix://${socket}`);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`via libpod API at unix://${socket.replace(/[.]/g, '\\.')} - plan:`));
+      assert.match(r.stdout, /^django_secret_key\s+update\s+value changed$/m);
+      assert.deepEqual(store.storedValue('django_secret_key'), Buffer.from(vault.vault_secret_key));
+      assert.equal(store.countCalls('secret'), cliCalls, 'no podman CLI call');
+    } finally {
+      service.kill('SIGTERM');
+    }
   });
 
   test('a sync already running on the same store is a conflict, not a race', async (t) => {
