@@ -132,7 +132,10 @@ export class Fernet {
     return decryptData(this, parsed, toTimeCheck(ttl, currentTime));
   }
 
-  /** The token's creation time (Unix seconds), after verifying its signature. */
+  /**
+   * The token's creation time (Unix seconds), after verifying its signature. (A forged far-future
+   * stamp above 2^53 would lose precision as a number; real timestamps are far below.)
+   */
   extractTimestamp(token: FernetToken): number {
     const parsed = parseToken(token);
     verifySignature(this, parsed.data);

@@ -27,7 +27,7 @@ one value per stdin line, one result per stdout line, in the same order.
   rotate    each token is re-encrypted with the first key, keeping its timestamp
             (MultiFernet.rotate) - run after putting a new key first in the list
 
-Blank token lines stay blank. A token that fails prints an empty line on stdout, then
+Lines end at \n (a \r before it is dropped, so CRLF files work). Blank token lines stay blank. A token that fails prints an empty line on stdout, then
 'ERROR! line N: invalid token' on stderr (never its content); every line is processed and the
 exit status is non-zero if any failed.
 
@@ -186,6 +186,7 @@ export const fernetCommand: Command = {
         : keysFromEnvironment(values['key-env'] ?? DEFAULT_KEY_ENV, ctx);
 
     const json = Boolean(values.json);
+    if (ctx.stdin.isTTY) await write(ctx.stderr, `Reading ${fernetAction === 'encrypt' ? 'values' : 'tokens'} from stdin, one per line (Ctrl-D ends)\n`);
     const results: Record<string, unknown>[] = [];
     let pending: Buffer[] = [];
     let failed = 0;
