@@ -6,7 +6,7 @@
 export class AhoCorasick {
   private readonly byteClass = new Uint8Array(256);
   private readonly width: number;
-  private readonly table: Int32Array;
+  private readonly fastTable: Int32Array;
   /** Pattern ids ending at each state (own and inherited through failure links); null when none. */
   private readonly outputs: Array<number[] | null>;
   readonly patternLengths: number[];
@@ -69,8 +69,14 @@ export class AhoCorasick {
         }
       }
     }
-    this.table = table;
     this.outputs = outputs;
+    // Entries hold the next state's row offset (no multiply per byte), negated when it accepts.
+    const fast = new Int32Array(n * classes);
+    for (let i = 0; i < fast.length; i++) {
+      const next = table[i]!;
+      fast[i] = outputs[next] ? -(next * classes) : next * classes;
+    }
+    this.fastTable = fast;
   }
 
   get stateCount(): number {
@@ -82,24 +88,27 @@ export class AhoCorasick {
    * their end offset.
    */
   scan(data: Uint8Array, onMatch: (patternId: number, start: number) => void): void {
-    const { table, width, byteClass, outputs } = this;
+    const { fastTable, byteClass, width } = this;
+    const len = data.length;
     let state = 0;
-    for (let i = 0; i < data.length; i++) {
-      state = table[state * width + byteClass[data[i]!]!]!;
-      const out = outputs[state];
-      if (out !== null && out !== undefined) {
-        for (const id of out) onMatch(id, i + 1 - this.patternLengths[id]!);
+    for (let i = 0; i < len; i++) {
+      state = fastTable[state + byteClass[data[i]!]!]!;
+      if (state < 0) {
+        // Accepting states are stored negated so the hot loop needs no second lookup.
+        state = -state;
+        for (const id of this.outputs[state / width]!) onMatch(id, i + 1 - this.patternLengths[id]!);
       }
     }
   }
 
   /** True when any pattern occurs (stops at the first). */
   test(data: Uint8Array): boolean {
-    const { table, width, byteClass, outputs } = this;
+    const { fastTable, byteClass } = this;
+    const len = data.length;
     let state = 0;
-    for (let i = 0; i < data.length; i++) {
-      state = table[state * width + byteClass[data[i]!]!]!;
-      if (outputs[state]) return true;
+    for (let i = 0; i < len; i++) {
+      state = fastTable[state + byteClass[data[i]!]!]!;
+      if (state < 0) return true;
     }
     return false;
   }
