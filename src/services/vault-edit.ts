@@ -14,7 +14,8 @@ import { VaultsmithError } from '../errors.js';
 import { withFileLock } from '../internal/file-lock.js';
 import { makePrivateDir } from '../internal/private-tmp.js';
 import { safeWrite } from '../internal/safe-write.js';
-import { decryptVault, encryptVault, isEncryptedVault, parseVaultEnvelope } from '../vault/index.js';
+import { decryptVault, encryptVault, isEncryptedVault } from '../vault/index.js';
+import { parseEnvelopeNamed } from './vault-files.js';
 import type { VaultHeader, VaultSecret } from '../vault/types.js';
 import { splitShellWords } from './vault-shell-words.js';
 
@@ -151,7 +152,7 @@ export async function editVaultFile(request: EditRequest, ctx: EditorContext): P
     if (!isEncryptedVault(original)) {
       throw new VaultsmithError('NOT_ENCRYPTED', `input is not vault encrypted data. ${path} is not a vault encrypted file`);
     }
-    const { header } = parseVaultEnvelope(original, path);
+    const { header } = parseEnvelopeNamed(original, path);
     const candidates = request.filterSecrets ? request.filterSecrets(request.secrets, header) : request.secrets;
     const { plaintext, secret } = await decryptVault(original, candidates, { source: path });
     const before = sha256(plaintext);

@@ -181,11 +181,23 @@ export async function encryptFiles(request: EncryptFilesRequest, options: FileOp
   return { files: request.inputs.map(inputName) };
 }
 
+/** Format errors name the file, as the core does inside decryptVault. */
+export function parseEnvelopeNamed(vaultText: Buffer, name: string): ReturnType<typeof parseVaultEnvelope> {
+  try {
+    return parseVaultEnvelope(vaultText, name);
+  } catch (e) {
+    if (e instanceof VaultsmithError && e.code === 'VAULT_FORMAT' && !e.message.startsWith(`${name}: `)) {
+      throw new VaultsmithError('VAULT_FORMAT', `${name}: ${e.message}`, { cause: e, ...(e.hint ? { hint: e.hint } : {}) });
+    }
+    throw e;
+  }
+}
+
 async function decryptOne(input: VaultInput, secrets: VaultSecret[], options: FileOptions) {
   const name = inputName(input);
   const vaultText = await readInput(input);
   if (!isEncryptedVault(vaultText)) throw notEncrypted(name);
-  const envelope = parseVaultEnvelope(vaultText, name);
+  const envelope = parseEnvelopeNamed(vaultText, name);
   const candidates = options.filterSecrets ? options.filterSecrets(secrets, envelope.header) : secrets;
   return decryptVault(vaultText, candidates, { source: name });
 }

@@ -6,6 +6,8 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { run } from '../../src/cli/run.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { sandbox, newPassword, type Sandbox } from '../secrets/kit.js';
 
@@ -131,10 +133,10 @@ describe('encrypt / decrypt', () => {
     for (const [name, content] of cases) {
       const p = box.file(name, content);
       const before = box.read(p);
-      for (const cmd of ['decrypt', 'view', 'rekey']) {
+      for (const cmd of ['decrypt', 'view', 'rekey', 'edit']) {
         const extra = cmd === 'rekey' ? ['--new-vault-password-file', other.path] : [];
-        const r = await cli([cmd, p, '--vault-password-file', pw.path, ...extra]);
-        assertFailed(r, /ERROR! .*\S/, { untouched: [[p, before]] });
+        const r = await cli([cmd, p, '--vault-password-file', pw.path, ...extra], undefined, { EDITOR: 'true' });
+        assertFailed(r, new RegExp(`^ERROR! .*${name}.*\\S`), { untouched: [[p, before]] });
         assert.equal(r.stderr.split('\n').filter((l) => l.startsWith('ERROR!')).length, 1, `${name} ${cmd}: ${r.stderr}`);
       }
     }
@@ -174,6 +176,29 @@ describe('encrypt / decrypt', () => {
     assert.equal(dec.code, 0, dec.stderr);
     assert.equal(dec.stdout, 'body\n');
     assertFailed(await cli(['decrypt', '-', '--ask-vault-pass'], ''), /EOFError \(ctrl-d\) on prompt/);
+  });
+});
+
+describe('progress', () => {
+  test('many files on a terminal stderr get a [n/N] progress line; pipes get none', async () => {
+    const files = Array.from({ length: 6 }, (_, i) => box.file(`prog-${i}.yml`, `n: ${i}\n`));
+    const stdout = new PassThrough();
+    const stderr = Object.assign(new PassThrough(), { isTTY: true });
+    const err: Buffer[] = [];
+    stderr.on('data', (d: Buffer) => err.push(d));
+    stdout.resume();
+    const code = await run(['encrypt', ...files, '--vault-password-file', pw.path], {
+      stdin: Readable.from([]),
+      stdout,
+      stderr,
+      env: box.env,
+      cwd: box.dir,
+    });
+    assert.equal(code, 0);
+    assert.match(Buffer.concat(err).toString(), /\[6\/6\] .*prog-\d\.yml\n$/);
+    const piped = await cli(['decrypt', ...files, '--vault-password-file', pw.path]);
+    assert.equal(piped.code, 0);
+    assert.equal(piped.stderr, '');
   });
 });
 
