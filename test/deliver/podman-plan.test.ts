@@ -177,7 +177,7 @@ describe('executePodmanSync', () => {
   });
 
   test('without a recoverable previous value a failed swap says the secret is missing and keeps the staged copy', async () => {
-    const { backend, store } = memoryBackend({ replace: false, failCreates: ['s'] });
+    const { backend, store } = memoryBackend({ replace: false, failCreates: ['s', 's'] });
     // Created by something that did not seal the value (e.g. larger than SEAL_MAX_BYTES).
     const labels = managedLabels(keys, 's', Buffer.from('old'));
     delete labels[LABEL_SEALED];
@@ -191,6 +191,19 @@ describe('executePodmanSync', () => {
     const next = await syncPodmanSecrets(backend, keys, [{ name: 's', value: 'new' }]);
     assert.deepEqual(next.report.plan.map((e) => `${e.action}:${e.name}`), ['cleanup:s.vaultsmith-staged', 'create:s']);
     assert.deepEqual([...store.keys()], ['s']);
+  });
+
+  test('without a recoverable previous value a single failed create is retried', async () => {
+    const { backend, store, calls } = memoryBackend({ replace: false, failCreates: ['s'] });
+    const labels = managedLabels(keys, 's', Buffer.from('old'));
+    delete labels[LABEL_SEALED];
+    store.set('s', { data: Buffer.from('old'), labels });
+    const { report, failure } = await syncPodmanSecrets(backend, keys, [{ name: 's', value: 'new' }]);
+    assert.equal(failure, undefined);
+    assert.equal(report.results[0]?.status, 'done');
+    assert.deepEqual(calls, ['create s.vaultsmith-staged', 'rm s', 'create s', 'create s', 'rm s.vaultsmith-staged']);
+    assert.deepEqual([...store.keys()], ['s']);
+    assert.equal(store.get('s')?.data.toString(), 'new');
   });
 
   test('a failure to stage the new value changes nothing', async () => {

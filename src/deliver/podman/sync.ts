@@ -25,9 +25,10 @@ function oneLine(e: unknown): string {
  *   2. remove `<name>`; a failure here removes the staged copy and changes nothing;
  *   3. create `<name>` with the new value; if that fails, recreate `<name>` with the previous value
  *      (recovered from the old secret's sealed label, checked against its fingerprint) and report
- *      the failure. Only if the previous value cannot be recovered (no seal: made by another tool
- *      version or larger than 16 KiB) or the restore fails too is `<name>` left missing; the error
- *      then says so and names the staged copy, and the next sync creates `<name>` again.
+ *      the failure. When the previous value cannot be recovered (no seal: made by other means or
+ *      larger than 16 KiB) the create of the new value is tried once more instead. Only if that or
+ *      the restore fails too is `<name>` left missing; the error then says so and names the staged
+ *      copy, and the next sync removes the copy and creates `<name>`.
  */
 async function replaceSecret(
   backend: PodmanSecretBackend,
@@ -56,17 +57,19 @@ async function replaceSecret(
   try {
     await backend.create(name, secret.data, secret.labels);
   } catch (e) {
+    const succeeds = (attempt: Promise<void>) => attempt.then(() => true, () => false);
     const previous = unsealValue(keys, name, previousLabels);
     if (previous) {
-      try {
-        await backend.create(name, previous, previousLabels);
+      const restored = await succeeds(backend.create(name, previous, previousLabels));
+      previous.fill(0);
+      if (restored) {
         await backend.remove(staged).catch(() => undefined);
         throw new RestoredError(name, e);
-      } catch (restoreError) {
-        if (restoreError instanceof RestoredError) throw restoreError;
-      } finally {
-        previous.fill(0);
       }
+    } else if (await succeeds(backend.create(name, secret.data, secret.labels))) {
+      // Nothing to restore: one more try with data Podman already accepted beats an empty name.
+      await backend.remove(staged).catch(() => undefined);
+      return 'swap';
     }
     throw new VaultsmithError(
       'EXTERNAL',
