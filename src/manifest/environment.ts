@@ -2,7 +2,7 @@
  * Opening one environment of a manifest: its vault file, its password source and the decrypted,
  * parsed vault values.
  */
-import type { Readable, Writable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { VaultsmithError } from '../errors.js';
@@ -76,7 +76,10 @@ export function parseVaultValues(plaintext: string, source: string): Record<stri
 export async function loadEnvironmentSecrets(location: EnvironmentLocation, ctx: EnvironmentContext): Promise<VaultSecret[]> {
   const spec = location.passwordPath === null ? `${location.label}@${location.source}` : `${location.label}@${location.passwordPath}`;
   // The manifest is authoritative: ANSIBLE_VAULT_* variables do not add or replace its sources.
-  return loadVaultSecrets({ vaultIds: [spec], useEnvironment: false, autoPrompt: false }, { ...ctx, cwd: ctx.cwd });
+  // With a single file source a failure is raised as the error; its duplicate warning line is dropped.
+  // Prompts keep the real stderr, where their question goes.
+  const stderr = location.passwordPath === null ? ctx.stderr : new Writable({ write: (_chunk, _enc, done) => done() });
+  return loadVaultSecrets({ vaultIds: [spec], useEnvironment: false, autoPrompt: false }, { ...ctx, stderr });
 }
 
 export async function openEnvironment(loaded: LoadedManifest, envName: string, ctx: EnvironmentContext): Promise<OpenEnvironment> {

@@ -56,18 +56,18 @@ const secretSpec = z.strictObject({
   description: z.string().optional(),
   /** A comment header grouping keys in the vault file written by `init`. */
   group: z.string().optional(),
-  generate: generatorSpec.optional(),
+  generate: generatorSpec.optional().describe('generator for a fresh value (init, set --generate, rotation): a kind or {kind, bytes, length, charset}'),
   /** A non-secret value written by `init` (a literal or per environment). */
-  default: perEnvironment.optional(),
+  default: perEnvironment.optional().describe('non-secret value written by init: a literal or {<env>: value, default: value}'),
   /** What `init` writes for a value only a person can supply; `check` reports it until replaced. */
-  placeholder: z.string().optional(),
-  required: z.boolean().optional(),
-  format: formatSpec.optional(),
+  placeholder: z.string().optional().describe('what init writes for a value only a person can supply; check reports it until replaced'),
+  required: z.boolean().optional().describe('whether check requires the key (default true)'),
+  format: formatSpec.optional().describe('format check: fernet, django-secret-key, url, host, port, email or {regex}'),
   /** Minimum estimated strength in bits (length × log2 of the character classes used). */
-  min_strength: z.number().int().positive().optional(),
+  min_strength: z.number().int().positive().optional().describe('minimum estimated strength in bits'),
   /** A value derived from other keys and settings, e.g. `redis://:{vault_redis_password}@redis:6379`. */
-  template: z.string().optional(),
-  rotation: rotationSpec.optional(),
+  template: z.string().optional().describe('derived value over other keys and settings: {name}, {name|url}; check compares the stored value'),
+  rotation: rotationSpec.optional().describe('rotation strategy and period; strategy-specific options allowed'),
 });
 
 const podmanSpec = z.strictObject({
@@ -79,24 +79,27 @@ const podmanSpec = z.strictObject({
 const variableSpec = z.strictObject({
   description: z.string().optional(),
   services: z.array(z.string()).optional(),
-  secret: z.string().optional(),
-  template: z.string().optional(),
-  value: perEnvironment.optional(),
-  optional: z.boolean().optional(),
-  podman: podmanSpec.optional(),
+  secret: z.string().optional().describe('the vault key whose value the variable takes'),
+  template: z.string().optional().describe('template over vault keys and settings, e.g. redis://:{vault_redis_password}@redis:6379/0'),
+  value: perEnvironment.optional().describe('a literal, or {<env>: value, default: value}'),
+  optional: z.boolean().optional().describe('the variable may be absent (rendered only when it has a value)'),
+  podman: podmanSpec.optional().describe('deliver as a podman secret (Quadlet Secret=NAME,type=env|mount,target=...)'),
 });
 
 const environmentSpec = z.strictObject({
-  vault: z.string().min(1),
-  vault_id: z.string().regex(/^[^@\s]+@\S+$/, 'expected "<label>@<password source>", e.g. "production@~/.vault_pass_production"'),
-  production: z.boolean().optional(),
+  vault: z.string().min(1).describe('vault file path, relative to the manifest'),
+  vault_id: z
+    .string()
+    .regex(/^[^@\s]+@\S+$/, 'expected "<label>@<password source>", e.g. "production@~/.vault_pass_production"')
+    .describe('vault id as for --vault-id: <label>@<password file, script or prompt>'),
+  production: z.boolean().optional().describe('stricter checks (DEBUG must be false)'),
 });
 
 const serviceSpec = z.strictObject({
   description: z.string().optional(),
-  restart: z.string().optional(),
-  health: z.string().optional(),
-  unit: z.string().optional(),
+  restart: z.string().optional().describe('command that restarts the service, e.g. systemctl --user restart django.service'),
+  health: z.string().optional().describe('command that exits 0 when the service is healthy'),
+  unit: z.string().optional().describe('Quadlet unit file name, e.g. django.container'),
 });
 
 /** Owned by the audit module; common shape validated here so manifests with it load. */

@@ -237,3 +237,26 @@ test('check: an old Redis password left in a URL is reported', async () => {
   assert.deepEqual((JSON.parse(r.stdout) as { key: string; kind: string }[]).map((f) => `${f.key}:${f.kind}`), ['vault_celery_broker_url:template-mismatch']);
   assert.ok(!r.stdout.includes(old));
 });
+
+test('exec forwards SIGTERM to the command and exits with its status', async () => {
+  const { spawn } = await import('node:child_process');
+  const child = `process.on('SIGTERM', () => { process.stdout.write(' got-TERM'); process.exit(43); });
+    process.stdout.write('ready'); setInterval(() => {}, 1000);`;
+  // Run from the repository (where tsx resolves) with --manifest pointing at the project.
+  const argv = ['--import', 'tsx', join('src', 'bin.ts'), 'exec', 'staging', '--manifest', join(project, 'vaultsmith.yaml')];
+  const proc = spawn(process.execPath, [...argv, '--', process.execPath, '-e', child], {
+    cwd: process.cwd(),
+    env: { ...env, NODE_OPTIONS: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const code = await new Promise<number | null>((resolve) => {
+    proc.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out === 'ready') proc.kill('SIGTERM');
+    });
+    proc.on('close', (c) => resolve(c));
+  });
+  assert.equal(out, 'ready got-TERM');
+  assert.equal(code, 43);
+});

@@ -142,3 +142,25 @@ test('templates render, url-encode on request and keep literal braces', () => {
   assert.deepEqual(missing.missing, ['nope']);
   assert.throws(() => parseTemplate('a}b'), /unmatched '\}'/);
 });
+
+test('the CLI reports a bad manifest as one ERROR! line with exit 3, and honours --manifest', async () => {
+  const { runCli } = await import('../helpers/cli.js');
+  const root = mkdtempSync(join(tmpdir(), 'vs-manifest-cli-'));
+  try {
+    writeFileSync(join(root, 'vaultsmith.yaml'), `${BASE}variables:\n  URL: { template: "{nope}" }\n`);
+    const r = await runCli(['check'], { cwd: root, env: { PATH: process.env.PATH, HOME: root } });
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /^ERROR! invalid manifest: .*vaultsmith\.yaml:11:\d+: variables\.URL\.template: bad template: '\{nope\}'/);
+    assert.equal(r.stderr.split('\n').filter((l) => l.startsWith('ERROR!')).length, 1);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+    mkdirSync(join(root, 'other'));
+    writeFileSync(join(root, 'other', 'm.yaml'), BASE);
+    const env = await runCli(['env', 'production', '--manifest', 'other/m.yaml'], { cwd: root, env: { PATH: process.env.PATH, HOME: root } });
+    // The manifest loads; the vault does not exist, which is the next error.
+    assert.equal(env.code, 1);
+    assert.match(env.stderr, /^ERROR! /);
+    assert.doesNotMatch(env.stderr, /invalid manifest/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
