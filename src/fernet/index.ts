@@ -133,8 +133,8 @@ export class Fernet {
   }
 
   /**
-   * The token's creation time (Unix seconds), after verifying its signature. (A forged far-future
-   * stamp above 2^53 would lose precision as a number; real timestamps are far below.)
+   * The token's creation time (Unix seconds), after verifying its signature. (Stamps above 2^53
+   * would lose precision as a number; real ones are far below.)
    */
   extractTimestamp(token: FernetToken): number {
     const parsed = parseToken(token);

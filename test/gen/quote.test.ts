@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import fc from 'fast-check';
 import { parse } from 'yaml';
 import { VaultsmithError } from '../../src/errors.js';
 import { formatAssignment, generateSecret, quoteValue } from '../../src/gen/index.js';
@@ -102,4 +103,32 @@ test('invalid input: lone surrogates, bad names and unknown formats are refused'
   assert.throws(() => formatAssignment('1BAD', 'x', 'dotenv'), /not a valid variable name/);
   assert.throws(() => formatAssignment('has space', 'x', 'yaml'), /not a valid YAML key/);
   assert.throws(() => quoteValue('x', 'toml' as 'yaml'), /unknown format/);
+});
+
+test('property: any Unicode text survives yaml (yaml package and PyYAML) and shell quoting', async (t) => {
+  const samples = fc.sample(fc.string({ unit: 'binary', maxLength: 30 }), { numRuns: 400, seed: 7 });
+  for (const value of samples) assert.equal(parse(`v: ${quoteValue(value, 'yaml')}\n`).v, value);
+  const noNul = samples.filter((v) => !v.includes('\0'));
+  if (requireTool(t, 'bash')) assert.deepEqual(shellRoundTrip('bash', noNul), noNul);
+  if (!requirePythonModule(t, 'yaml')) return;
+  const script = 'import json,sys,yaml\nprint(json.dumps([yaml.safe_load(d)["v"] for d in json.load(sys.stdin)]))';
+  // PyYAML (YAML 1.1, as Ansible reads vars files) must give every sample back unchanged too.
+  assert.deepEqual(await runPythonJson<string[]>(script, samples.map((v) => `v: ${quoteValue(v, 'yaml')}\n`)), samples);
+});
+
+test('property: dotenv quoting either gives a quoted form or refuses a value with a quote/backslash and a $', () => {
+  fc.assert(
+    fc.property(fc.string({ unit: 'grapheme-ascii', maxLength: 40 }), (value) => {
+      let quoted: string;
+      try {
+        quoted = quoteValue(value, 'dotenv');
+      } catch (e) {
+        assert.ok(e instanceof VaultsmithError && /['\\\n\r]/.test(value) && value.includes('$'));
+        return;
+      }
+      if (/['\\\n\r]/.test(value)) assert.ok(quoted.startsWith('"') && quoted.endsWith('"'));
+      else assert.equal(quoted, `'${value}'`);
+    }),
+    { numRuns: 500 },
+  );
 });
