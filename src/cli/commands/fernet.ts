@@ -27,9 +27,9 @@ one value per stdin line, one result per stdout line, in the same order.
   rotate    each token is re-encrypted with the first key, keeping its timestamp
             (MultiFernet.rotate) - run after putting a new key first in the list
 
-Lines end at \n (a \r before it is dropped, so CRLF files work). Blank token lines stay blank. A token that fails prints an empty line on stdout, then
-'ERROR! line N: invalid token' on stderr (never its content); every line is processed and the
-exit status is non-zero if any failed.
+Lines end at \\n (a \\r before it is dropped, so CRLF files work). Blank token lines stay blank.
+A token that fails prints an empty line on stdout, then 'ERROR! line N: invalid token' on stderr
+(never its content); every line is processed and the exit status is non-zero if any failed.
 
 The key never comes from the command line (it would show in 'ps' and shell history):
   --key-env VAR       environment variable with the key (default ${DEFAULT_KEY_ENV}); a

@@ -1,6 +1,5 @@
 import { VaultsmithError } from '../../errors.js';
 import {
-  CHARSETS,
   DEFAULT_BYTES,
   DEFAULT_PASSWORD_LENGTH,
   GENERATOR_KINDS,
@@ -39,9 +38,9 @@ Options:
   --count N           print N values (default 1)
   --bytes N           random bytes for base64, hex, token-urlsafe (same as the N argument)
   --length N          password length, or a django-secret-key longer than 50
-  --charset SET       password characters: a name (${Object.keys(CHARSETS).join(', ')})
-                      or a literal list of characters, e.g. 'abcdef0123456789'
-  --exclude CHARS     leave these characters out of the charset, e.g. --exclude "'\\"\\$\`"
+  --charset SET       password characters: a charset name (below) or a literal list of
+                      characters, e.g. 'abcdef0123456789'
+  --exclude CHARS     leave these characters out of the charset, e.g. --exclude '"\\$\`'
   --format FMT        quote the value for yaml, dotenv, systemd or shell; the Django alphabet's
                       $ % # ( ) & * break unquoted .env files, systemd % specifiers and shells
   --name NAME         with --format: print a whole assignment (NAME='...', name: "...",
@@ -49,9 +48,12 @@ Options:
   --json              {"kind", "bits", "values", "formatted"?} on stdout
   -h, --help          show this help
 
-Charsets: alnum (A-Z a-z 0-9), safe (alnum and -_. : needs no quoting in URLs, shells, YAML, .env,
-systemd), url-safe (RFC 3986 unreserved: alnum and -._~), ascii-printable (all 94 visible ASCII
-characters), alpha, lower, upper, digits, hex, django.
+Charsets:
+  alnum               A-Z a-z 0-9 (the default)
+  safe                alnum and - _ . : needs no quoting in URLs, shells, YAML, .env or systemd
+  url-safe            RFC 3986 unreserved characters: alnum and - . _ ~
+  ascii-printable     all 94 visible ASCII characters (use --format to quote the result)
+  alpha, lower, upper, digits, hex, django (Django's secret key alphabet)
 
 Examples:
   vaultsmith gen django-secret-key
@@ -60,7 +62,7 @@ Examples:
   vaultsmith gen base64 24                 # like: openssl rand -base64 24
   vaultsmith gen hex 16 --count 3
   vaultsmith gen password --length 40 --charset url-safe
-  vaultsmith gen password --charset ascii-printable --exclude "'\\"\\\\$\`{}" --format yaml
+  vaultsmith gen password --charset ascii-printable --exclude '"\\$\`{}' --format yaml
   vaultsmith gen token-urlsafe 48 --json
 `;
 
