@@ -1,11 +1,11 @@
 /**
  * `edit` and `create`: the plaintext lives only in a 0600 file inside a private 0700 directory on
- * tmpfs, is overwritten and removed in `finally` and on SIGINT/SIGTERM, and the vault is replaced
+ * tmpfs, is overwritten and removed in `finally` and on SIGINT/SIGTERM/SIGHUP, and the vault is replaced
  * atomically only when the editor succeeded and the content changed. The target is locked for the
  * whole session, and a change made on disk meanwhile (e.g. by ansible-vault, which takes no lock) is
  * never overwritten: the edited content is saved encrypted next to it instead.
  */
-import { spawn, type StdioOptions } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fsp, constants as fsc, rmSync, writeFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -57,26 +57,33 @@ function wipeDirSync(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
+/** Signals that would otherwise kill us with the plaintext still on tmpfs. */
+const CLEANUP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 /**
- * Runs the editor on `file`. On SIGINT/SIGTERM the plaintext directory is wiped at once and the
- * editor is told to stop; the session then fails without touching the vault.
+ * The lifetime of one plaintext copy. From the moment it exists until it is wiped, SIGINT, SIGTERM
+ * and SIGHUP wipe it synchronously and stop the editor; the session then fails and the vault is
+ * left unchanged.
  */
-async function runEditor(file: string, privateDir: string, ctx: EditorContext): Promise<void> {
-  const [program, ...args] = editorCommand(ctx.env, file) as [string, ...string[]];
-  let interruptedBy: NodeJS.Signals | null = null;
+interface PlaintextSession {
+  file: string;
+  interruptedBy: NodeJS.Signals | null;
+  editor: ChildProcess | null;
+}
+
+function interruptedError(signal: NodeJS.Signals): VaultsmithError {
+  return new VaultsmithError('EXTERNAL', `edit interrupted by ${signal}; the vault was left unchanged`);
+}
+
+/** Runs the editor on the session's file; fails if it cannot start, exits non-zero or is interrupted. */
+async function runEditor(session: PlaintextSession, ctx: EditorContext): Promise<void> {
+  if (session.interruptedBy) throw interruptedError(session.interruptedBy);
+  const [program, ...args] = editorCommand(ctx.env, session.file) as [string, ...string[]];
   // The editor needs the real terminal; with captured streams (tests, pipes) its output goes to stderr.
   const interactive = ctx.stdin === process.stdin;
   const stdio: StdioOptions = interactive ? 'inherit' : ['ignore', 'pipe', 'pipe'];
   const child = spawn(program, args, { cwd: ctx.cwd, env: ctx.env, stdio });
-  const onSignal = (signal: NodeJS.Signals) => {
-    interruptedBy = signal;
-    wipeDirSync(privateDir);
-    child.kill(signal === 'SIGINT' ? 'SIGTERM' : signal);
-  };
-  const onInt = () => onSignal('SIGINT');
-  const onTerm = () => onSignal('SIGTERM');
-  process.on('SIGINT', onInt);
-  process.on('SIGTERM', onTerm);
+  session.editor = child;
   child.stdout?.on('data', (d: Buffer) => ctx.stderr.write(d));
   child.stderr?.on('data', (d: Buffer) => ctx.stderr.write(d));
   try {
@@ -88,36 +95,47 @@ async function runEditor(file: string, privateDir: string, ctx: EditorContext): 
         hint: 'set EDITOR to an editor that is installed',
       });
     });
-    if (interruptedBy) throw new VaultsmithError('EXTERNAL', `edit interrupted by ${interruptedBy}; the vault was left unchanged`);
+    if (session.interruptedBy) throw interruptedError(session.interruptedBy);
     if (result.code !== 0) {
       const how = result.signal ? `was killed by ${result.signal}` : `exited with status ${result.code}`;
       throw new VaultsmithError('EXTERNAL', `the editor (${program}) ${how}; the vault was left unchanged`);
     }
   } finally {
-    process.off('SIGINT', onInt);
-    process.off('SIGTERM', onTerm);
+    session.editor = null;
   }
 }
 
-/** Writes the plaintext into a fresh private temp file named like the target (editors pick syntax by extension). */
+/**
+ * Writes the plaintext into a fresh private temp file named like the target (editors pick syntax by
+ * extension), runs `fn`, and wipes the file afterwards, on errors and on signals.
+ */
 async function withPlaintextFile<T>(
   targetPath: string,
   plaintext: Uint8Array,
   ctx: EditorContext,
-  fn: (file: string, dir: string) => Promise<T>,
+  fn: (session: PlaintextSession) => Promise<T>,
 ): Promise<T> {
   const { dir, cleanup } = await makePrivateDir(ctx.env);
+  const session: PlaintextSession = { file: join(dir, basename(targetPath)), interruptedBy: null, editor: null };
+  const onSignal = (signal: NodeJS.Signals) => {
+    session.interruptedBy = signal;
+    wipeDirSync(dir);
+    session.editor?.kill(signal === 'SIGINT' ? 'SIGTERM' : signal);
+  };
+  const handlers = CLEANUP_SIGNALS.map((signal) => [signal, () => onSignal(signal)] as const);
+  for (const [signal, handler] of handlers) process.on(signal, handler);
   try {
-    const file = join(dir, basename(targetPath));
-    const fh = await fsp.open(file, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
+    const fh = await fsp.open(session.file, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
     try {
       await fh.writeFile(plaintext);
     } finally {
       await fh.close();
     }
-    return await fn(file, dir);
+    // A signal after the editor finished only wipes the copy; a save already under way completes.
+    return await fn(session);
   } finally {
     await cleanup();
+    for (const [signal, handler] of handlers) process.off(signal, handler);
   }
 }
 
@@ -156,10 +174,10 @@ export async function editVaultFile(request: EditRequest, ctx: EditorContext): P
     const candidates = request.filterSecrets ? request.filterSecrets(request.secrets, header) : request.secrets;
     const { plaintext, secret } = await decryptVault(original, candidates, { source: path });
     const before = sha256(plaintext);
-    return withPlaintextFile(path, plaintext, ctx, async (file) => {
+    return withPlaintextFile(path, plaintext, ctx, async (session) => {
       plaintext.fill(0);
-      await runEditor(file, dirname(file), ctx);
-      const edited = await fsp.readFile(file);
+      await runEditor(session, ctx);
+      const edited = await fsp.readFile(session.file);
       try {
         if (sha256(edited).equals(before)) return { status: 'unchanged' } as const;
         const vaultText = await encryptVault(edited, secret, { label: header.label });
@@ -203,9 +221,9 @@ export async function createVaultFile(request: CreateRequest, ctx: EditorContext
   );
   if (exists) throw new VaultsmithError('INPUT', `${path} exists, please use 'edit' instead`);
   await withFileLock(path, () =>
-    withPlaintextFile(path, Buffer.alloc(0), ctx, async (file) => {
-      await runEditor(file, dirname(file), ctx);
-      const content = await fsp.readFile(file);
+    withPlaintextFile(path, Buffer.alloc(0), ctx, async (session) => {
+      await runEditor(session, ctx);
+      const content = await fsp.readFile(session.file);
       try {
         // Ansible saves a created file even when left empty.
         const vaultText = await encryptVault(content, request.secret, { label: request.label });
