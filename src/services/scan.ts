@@ -165,7 +165,11 @@ export async function scanProject(ctx: ScanContext, options: ScanOptions = {}): 
     try {
       const opened = await openEnvironment(loaded, envName, ctx);
       patterns.push(...secretPatternsOf(loaded, envName, opened.values));
-      for (const s of opened.secrets) s.password.fill(0);
+      // The vault password itself must not leak either.
+      for (const s of opened.secrets) {
+        patterns.push({ name: `vault password (${s.label})`, value: s.password.toString('utf8'), environment: envName });
+        s.password.fill(0);
+      }
     } catch (e) {
       warnings.push(`environment ${envName}: not searched (${e instanceof Error ? e.message.split('\n')[0] : e})`);
     }
@@ -208,18 +212,26 @@ export async function scanProject(ctx: ScanContext, options: ScanOptions = {}): 
     const list: string[] = [];
     if (gitRoot) list.push(...(await listWorktreeFiles(gitRoot, ctx.env)));
     else await walk(root, root, list);
-    for (const file of list) {
-      if (!inScope(file, scopes)) continue;
-      let data: Buffer;
+    // A few reads in flight hide file-system latency; matching stays on this thread.
+    const queue = list.filter((file) => inScope(file, scopes));
+    const readOne = async (file: string): Promise<Buffer | null> => {
       try {
         const st: Stats = await fsp.lstat(join(root, file));
-        if (!st.isFile()) continue;
-        data = await fsp.readFile(join(root, file));
+        return st.isFile() ? await fsp.readFile(join(root, file)) : null;
       } catch {
-        continue; // deleted but still in the index
+        return null; // deleted but still in the index
       }
-      inspect('worktree', file, data);
-    }
+    };
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(16, queue.length) }, async () => {
+        while (next < queue.length) {
+          const file = queue[next++]!;
+          const data = await readOne(file);
+          if (data) inspect('worktree', file, data);
+        }
+      }),
+    );
   }
   if (options.staged || options.gitHistory) {
     if (!gitRoot) throw new VaultsmithError('USAGE', `${options.staged ? '--staged' : '--git-history'} needs a git repository`);
@@ -285,6 +297,8 @@ export async function scanProject(ctx: ScanContext, options: ScanOptions = {}): 
     }
   }
 
+  const order: Record<ScanWhere, number> = { worktree: 0, index: 1, history: 2, filesystem: 3 };
+  findings.sort((a, b) => order[a.where] - order[b.where] || a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0));
   return {
     root,
     secretsSearched: matcher.secretCount,

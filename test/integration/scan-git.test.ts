@@ -34,6 +34,12 @@ test('scan finds a pasted secret in plain and base64 form, names file/line/secre
     assert.equal(report.findings[0].file, 'config/settings.py');
     assert.ok(report.stats.files >= 1);
     assertNoValues(p, json.stdout);
+
+    // The vault password is a secret too.
+    p.write('README.md', `vault password: ${p.password}\n`);
+    const pw = await runCli(['scan', '--json', 'README.md'], { cwd: p.root, env: p.env });
+    assert.deepEqual(JSON.parse(pw.stdout).findings.map((f: { secret: string }) => f.secret), ['vault password (production)']);
+    assertNoValues(p, pw.stdout);
   } finally {
     p.cleanup();
   }
