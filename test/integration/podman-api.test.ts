@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -34,7 +35,11 @@ describe('podman sync through the libpod REST API', { concurrency: false }, () =
     assert.ok(existsSync(socket), 'podman system service did not create its socket');
   });
   after(async () => {
-    service?.kill('SIGTERM');
+    if (service && service.exitCode === null) {
+      const exited = once(service, 'exit');
+      service.kill('SIGTERM');
+      await Promise.race([exited, sleep(5000)]);
+    }
     await store?.cleanup();
   });
   const desired = () => Object.entries(values).map(([name, value]) => ({ name, value }));

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promises as fsp, readFileSync } from 'node:fs';
@@ -219,7 +220,9 @@ ${withTls ? `  TLS_KEY:
       assert.deepEqual(store.storedValue('django_secret_key'), Buffer.from(vault.vault_secret_key));
       assert.equal(store.countCalls('secret'), cliCalls, 'no podman CLI call');
     } finally {
+      const exited = once(service, 'exit');
       service.kill('SIGTERM');
+      await Promise.race([exited, sleep(5000)]);
     }
   });
 

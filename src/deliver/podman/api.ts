@@ -46,13 +46,15 @@ export class PodmanApiBackend implements PodmanSecretBackend {
 
   private call(method: string, path: string, body?: Uint8Array): Promise<ApiResponse> {
     return new Promise((resolve, reject) => {
-      const headers: Record<string, string | number> = { Host: 'd' };
+      // No keep-alive: an idle pooled connection would hold the service (and our process) open.
+      const headers: Record<string, string | number> = { Host: 'd', Connection: 'close' };
       if (body) {
         // octet-stream: anything else (curl's form default) makes the server parse and eat the body.
         headers['Content-Type'] = 'application/octet-stream';
         headers['Content-Length'] = body.length;
       }
-      const req = request({ socketPath: this.socketPath, path: API_PREFIX + path, method, headers, timeout: this.timeoutMs }, (res) => {
+      const options = { socketPath: this.socketPath, path: API_PREFIX + path, method, headers, timeout: this.timeoutMs, agent: false };
+      const req = request(options, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (d: Buffer) => chunks.push(d));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
