@@ -73,7 +73,6 @@ export interface RotationTarget {
   /** Audit hook (names only, never values). */
   audit?(event: { action: string; outcome: 'ok' | 'error'; detail?: string }): Promise<void>;
   now?(): Date;
-  reencrypt?: (keyList: string, ctx: StrategyContext) => Promise<void>;
 }
 
 export type RotationStatus = 'completed' | 'in-grace' | 'aborted' | 'dry-run';
@@ -149,7 +148,6 @@ class Rotation {
       state: this.entry?.state ?? {},
       saveState: () => this.saveJournal(),
     };
-    if (t.reencrypt) ctx.reencrypt = (keyList) => t.reencrypt!(keyList, ctx);
     return ctx;
   }
 

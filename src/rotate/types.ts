@@ -56,8 +56,6 @@ export interface StrategyContext {
   cwd: string;
   /** Progress lines for people (no values). */
   log(message: string): void;
-  /** Re-encrypts configured data with the first key of the list (fernet `reencrypt` option). */
-  reencrypt?: (keyList: string) => Promise<void>;
   /** Non-secret per-rotation scratch state kept in the journal (e.g. re-encryption progress). */
   state: Record<string, unknown>;
   /** Persists `state` in the journal (crash-safe progress inside a phase). */

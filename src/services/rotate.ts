@@ -4,6 +4,7 @@
  * never prints values.
  */
 import { spawn } from 'node:child_process';
+import { stat } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { preflightAudit, recordAudit } from '../audit/index.js';
 import { VaultsmithError, isVaultsmithError } from '../errors.js';
@@ -138,6 +139,7 @@ function buildTarget(
   const adminEnv = typeof spec.admin_url_env === 'string' ? spec.admin_url_env : 'VAULTSMITH_ADMIN_URL';
   const services = consumingServices(loaded, affectedKeys(loaded, key, spec), spec);
   const log = ctx.log ?? (() => undefined);
+  let vaultCache: { stamp: string; values: Record<string, unknown> } | undefined;
   return {
     env,
     manifestDir: loaded.dir,
@@ -145,8 +147,14 @@ function buildTarget(
     spec,
     vault: {
       read: async () => {
-        const doc = await readVaultDocument(opened.vaultPath, opened.secrets);
-        return (doc.toJS() ?? {}) as Record<string, unknown>;
+        // Every phase looks at the vault; decrypt again only when the file changed on disk.
+        const st = await stat(opened.vaultPath);
+        const stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
+        if (vaultCache?.stamp !== stamp) {
+          const doc = await readVaultDocument(opened.vaultPath, opened.secrets);
+          vaultCache = { stamp, values: (doc.toJS() ?? {}) as Record<string, unknown> };
+        }
+        return structuredClone(vaultCache.values);
       },
       update: (mutate) => updateVaultValues(opened.vaultPath, opened.secrets, opened.label, mutate),
     },

@@ -1,12 +1,9 @@
 import { VaultsmithError } from '../../errors.js';
+import { splitKeyList } from '../key-list.js';
+import { reencryptColumns } from '../reencrypt.js';
 import type { RotationStrategy, StrategyContext } from '../types.js';
 
-/** Comma-separated key lists: Django keys and Fernet keys never contain a comma. */
-export function splitKeyList(value: unknown): string[] {
-  if (Array.isArray(value)) return value.map(String).filter(Boolean);
-  if (typeof value !== 'string') return [];
-  return value.split(',').map((s) => s.trim()).filter(Boolean);
-}
+export { splitKeyList } from '../key-list.js';
 
 function fallbacksKey(ctx: StrategyContext): string {
   return typeof ctx.spec.fallbacks_key === 'string' ? ctx.spec.fallbacks_key : `${ctx.secretKey}_fallbacks`;
@@ -77,7 +74,7 @@ export const fernetStrategy: RotationStrategy = {
   async finish(ctx, v) {
     const [primary] = splitKeyList(v.values[ctx.secretKey]);
     if (!primary) throw new VaultsmithError('INTERNAL', `fernet: ${ctx.secretKey} has no key`);
-    if (ctx.reencrypt) await ctx.reencrypt(v.values[ctx.secretKey] as string);
+    if (ctx.spec.reencrypt !== undefined) await reencryptColumns(ctx, String(v.values[ctx.secretKey]), v.values);
     ctx.log('fernet: dropped the old key from the key list');
     return { [ctx.secretKey]: primary };
   },

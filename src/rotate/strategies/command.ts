@@ -41,7 +41,10 @@ export function runRotationCommand(ctx: StrategyContext, step: string, value: st
   });
 }
 
-/** `apply` / `test` / `finish` / `revert` shell commands from the manifest; each gets its value on stdin. */
+/**
+ * Shell commands from the manifest, each with one value on stdin: `apply` and `test` get the new
+ * value, `finish` the old one (to retire it), `revert` the current one (to reinstate it on abort).
+ */
 export const commandStrategy: RotationStrategy = {
   name: 'command',
   generate: (ctx) => ctx.generateBase(),
@@ -56,7 +59,8 @@ export const commandStrategy: RotationStrategy = {
     await runRotationCommand(ctx, 'finish', v.previous);
   },
   async revert(ctx, v) {
-    await runRotationCommand(ctx, 'revert', v.pending);
+    // Reinstates the value still current in the vault.
+    await runRotationCommand(ctx, 'revert', v.current);
   },
 };
 

@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { generateSecret } from '../../src/gen/index.js';
+import { runCli } from '../helpers/cli.js';
+import { faultMatrix, makeProject, readText } from './fixture.js';
+
+function djangoManifest() {
+  return {
+    secrets: {
+      secret_key: {
+        generate: 'django-secret-key',
+        rotation: { strategy: 'django-secret-key', period: '90d', grace: '1s', fallbacks_key: 'secret_key_fallbacks' },
+      },
+      secret_key_fallbacks: { required: false },
+    },
+    variables: {
+      SECRET_KEY: { secret: 'secret_key', services: ['django'] },
+      SECRET_KEY_FALLBACKS: { secret: 'secret_key_fallbacks', optional: true, services: ['django'] },
+    },
+    services: { django: { restart: 'echo restart >> restarts.log' } },
+  };
+}
+
+test('django-secret-key: the old key moves to SECRET_KEY_FALLBACKS and is dropped after the grace period', async (t) => {
+  const oldKey = generateSecret({ kind: 'django-secret-key' });
+  const project = await makeProject(djangoManifest(), { secret_key: oldKey });
+  t.after(() => project.cleanup());
+  const r = await runCli(['rotate', 'test', 'secret_key', '--json'], { cwd: project.dir, env: project.env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).results[0].status, 'in-grace');
+  const during = await project.readVault();
+  assert.ok(during.secret_key !== oldKey && String(during.secret_key).length >= 50, 'a new key is current');
+  assert.ok(during.secret_key_fallbacks === oldKey, 'the old key is the first (only) fallback, so no one is logged out');
+  assert.ok(!r.stdout.includes(oldKey) && !r.stdout.includes(String(during.secret_key)), 'no key in the output');
+  assert.equal(readText(join(project.dir, 'restarts.log')).trim(), 'restart', 'django restarted once on delivery');
+
+  const early = await runCli(['rotate', 'test', '--resume', '--json'], { cwd: project.dir, env: project.env });
+  assert.equal(JSON.parse(early.stdout).results[0].status, 'in-grace', 'resume before the grace period ends waits');
+  await new Promise((r2) => setTimeout(r2, 1100));
+  const fin = await runCli(['rotate', 'test', '--resume'], { cwd: project.dir, env: project.env });
+  assert.equal(fin.code, 0, fin.stderr);
+  const after = await project.readVault();
+  assert.equal(after.secret_key_fallbacks, '', 'the old key is dropped from the fallbacks');
+  assert.ok(after.secret_key === during.secret_key, 'the new key stays current');
+  assert.deepEqual(readText(join(project.dir, 'restarts.log')).trim().split('\n'), ['restart', 'restart'], 'redelivered after dropping the fallback');
+
+  await faultMatrix(
+    project,
+    'secret_key',
+    async (values) => {
+      const key = String(values.secret_key);
+      assert.ok(key.length >= 50, 'a usable key is current');
+      assert.ok(!String(values.secret_key_fallbacks ?? '').split(',').includes(key), 'the current key is not also a fallback');
+    },
+    assert,
+  );
+});
+
+test('command strategy: apply/test get the new value on stdin, revert reinstates the current one; SIGKILL-safe', async (t) => {
+  const project = await makeProject(
+    {
+      secrets: {
+        api_token: {
+          generate: { kind: 'hex', bytes: 16 },
+          rotation: {
+            strategy: 'command',
+            period: '30d',
+            // The "service" is a file: apply writes the value, test compares, revert restores.
+            apply: 'cat > service-token',
+            test: 'cmp -s - service-token',
+            revert: 'cat > service-token',
+          },
+        },
+      },
+      variables: { API_TOKEN: { secret: 'api_token' } },
+    },
+    { api_token: 'initial-token-value' },
+  );
+  t.after(() => project.cleanup());
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(join(project.dir, 'service-token'), 'initial-token-value');
+  const r = await runCli(['rotate', 'test', 'api_token'], { cwd: project.dir, env: project.env });
+  assert.equal(r.code, 0, r.stderr);
+  const values = await project.readVault();
+  assert.match(String(values.api_token), /^[0-9a-f]{32}$/);
+  assert.ok(readText(join(project.dir, 'service-token')) === values.api_token, 'the service holds the vault value');
+
+  await faultMatrix(
+    project,
+    'api_token',
+    async (v) => assert.ok(readText(join(project.dir, 'service-token')) === v.api_token, 'the service accepts the vault value'),
+    assert,
+  );
+});
+
+test('manual strategy: rotate refuses with a reminder; status lists it', async (t) => {
+  const project = await makeProject(
+    {
+      secrets: { oauth_secret: { rotation: { strategy: 'manual', period: '365d' } } },
+      variables: { OAUTH: { secret: 'oauth_secret' } },
+    },
+    { oauth_secret: 'issued-elsewhere' },
+  );
+  t.after(() => project.cleanup());
+  const r = await runCli(['rotate', 'test', 'oauth_secret'], { cwd: project.dir, env: project.env });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /rotated manually/);
+  assert.ok(!r.stderr.includes('issued-elsewhere'));
+  const s = await runCli(['status', 'test', '--json'], { cwd: project.dir, env: project.env });
+  assert.equal(JSON.parse(s.stdout)[0].strategy, 'manual');
+});
