@@ -25,7 +25,8 @@ sync     Makes the Podman secret store hold exactly the managed secrets of envir
 quadlet  Prints the Quadlet 'Secret=' lines of service S (type=env,target=VAR, or
          type=mount,target=PATH,mode=0400), or with --write DIR writes them as the drop-in
          DIR/<unit>.d/50-vaultsmith-secrets.conf (unit: services.S.unit, default S.container), so
-         hand-written unit files are never rewritten.
+         hand-written unit files are never rewritten. It opens ENV's vault as sync does, so it
+         lists exactly the secrets sync delivers (optional variables without a value are left out).
 
 Options:
   --service S        only the secrets of service S (sync: --prune still spares other services')
