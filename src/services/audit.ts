@@ -1,13 +1,30 @@
-import { listAuditEvents, verifyAudit, type AuditEnvironment, type AuditEvent, type AuditQuery, type AuditVerifyReport } from '../audit/index.js';
+import {
+  listAuditEvents,
+  resolveAuditConfig,
+  verifyAudit,
+  type AuditEnvironment,
+  type AuditEvent,
+  type AuditQuery,
+  type AuditVerifyReport,
+} from '../audit/index.js';
 
 /** `vaultsmith audit`: the filtered list of events, oldest first. */
 export function listAudit(ctx: AuditEnvironment, query: AuditQuery, manifestPath?: string): Promise<AuditEvent[]> {
   return listAuditEvents(ctx, query, manifestPath ? { manifestPath } : {});
 }
 
-/** `vaultsmith audit verify`: the chain check of one sink. */
-export function verifyAuditTrail(ctx: AuditEnvironment, sink: 'file' | 'postgres' | undefined, manifestPath?: string): Promise<AuditVerifyReport> {
-  return verifyAudit(ctx, sink ? { sink } : {}, manifestPath ? { manifestPath } : {});
+/** `vaultsmith audit verify`: the chain check of the given sink, or of every configured one. */
+export async function verifyAuditTrail(ctx: AuditEnvironment, sink: 'file' | 'postgres' | undefined, manifestPath?: string): Promise<AuditVerifyReport[]> {
+  const options = manifestPath ? { manifestPath } : {};
+  if (sink) return [await verifyAudit(ctx, { sink }, options)];
+  const config = resolveAuditConfig(ctx, options);
+  const sinks: Array<'file' | 'postgres'> = [];
+  if (config.file) sinks.push('file');
+  if (config.postgres) sinks.push('postgres');
+  if (sinks.length === 0) return [await verifyAudit(ctx, {}, options)]; // raises the "not configured" error
+  const reports: AuditVerifyReport[] = [];
+  for (const s of sinks) reports.push(await verifyAudit(ctx, { sink: s }, options));
+  return reports;
 }
 
 /** Where the verdict points a human: the first broken event by seq and by position. */

@@ -55,6 +55,17 @@ test('PostgreSQL sink: chained inserts by an INSERT-only role, UPDATE/DELETE ref
     await assert.rejects(admin.query(`UPDATE vaultsmith_audit SET event = '{}' WHERE seq = 2`), /append-only/);
     await assert.rejects(admin.query('DELETE FROM vaultsmith_audit'), /append-only/);
 
+    const verified = await runCli(['audit', 'verify'], { cwd: dir, env });
+    assert.equal(verified.code, 0, verified.stderr);
+    assert.match(verified.stdout, /table vaultsmith_audit: 4 events, chain intact/);
+    // A superuser who bypasses the triggers still cannot forge the MAC: verify names the event.
+    await admin.query('ALTER TABLE vaultsmith_audit DISABLE TRIGGER USER');
+    await admin.query(`UPDATE vaultsmith_audit SET event = replace(event, '"outcome":"ok"', '"outcome":"denied"') WHERE seq = 3`);
+    await admin.query('ALTER TABLE vaultsmith_audit ENABLE TRIGGER USER');
+    const tampered = await runCli(['audit', 'verify'], { cwd: dir, env });
+    assert.equal(tampered.code, 4);
+    assert.match(tampered.stderr, /audit chain broken at event 3 \(row 3\).*MAC mismatch/);
+
     // A sink that cannot be reached refuses the operation.
     const deadPort = await freePort();
     const broken = { env: { ...env, VAULTSMITH_AUDIT_DATABASE_URL: `postgres://vs_audit_writer:${writerPassword}@127.0.0.1:${deadPort}/postgres` }, cwd: dir };

@@ -6,7 +6,7 @@ import type { Command } from '../context.js';
 import { renderTable, write, writeJson } from '../output.js';
 
 const help = `Usage: vaultsmith audit [--env E] [--since T] [--actor A] [--json]
-       vaultsmith audit verify [--sink file|postgres] [--json]
+       vaultsmith audit verify [--sink file|postgres] [--json]   (default: every configured sink)
        vaultsmith audit sql [--table NAME] [--writer ROLE]
 
 Lists the audit trail: who decrypted or changed which secrets (names only, never values), when,
@@ -72,10 +72,12 @@ export const auditCommand: Command = {
     }
     const sink = sinkOption(values.sink);
     if (sub === 'verify') {
-      const report = await verifyAuditTrail(ctx, sink, values.manifest);
-      if (values.json) await writeJson(ctx, report);
-      if (!report.ok) throw new VaultsmithError('CHECK_FAILED', describeBreak(report));
-      if (!values.json) await write(ctx.stdout, `${report.location}: ${report.events} events, chain intact\n`);
+      const reports = await verifyAuditTrail(ctx, sink, values.manifest);
+      if (values.json) await writeJson(ctx, reports);
+      for (const report of reports) {
+        if (!report.ok) throw new VaultsmithError('CHECK_FAILED', describeBreak(report));
+        if (!values.json) await write(ctx.stdout, `${report.location}: ${report.events} events, chain intact\n`);
+      }
       return 0;
     }
     const events = await listAudit(
