@@ -11,6 +11,7 @@ import { VaultsmithError, isVaultsmithError } from '../errors.js';
 import { generateSecret, type GeneratorKind, type GeneratorSpec } from '../gen/index.js';
 import { openEnvironment, type OpenEnvironment } from '../manifest/environment.js';
 import { loadManifest, type LoadedManifest } from '../manifest/loader.js';
+import type { VariableSpec } from '../manifest/schema.js';
 import { assertEnvironment, dependentKeys, expectedTemplateValue, renderVariables } from '../manifest/resolve.js';
 import { parseTemplate } from '../manifest/template.js';
 import { wipeSecrets } from '../secrets/index.js';
@@ -24,6 +25,7 @@ import {
   type RotationTarget,
 } from '../rotate/engine.js';
 import type { RotationSpec } from '../rotate/types.js';
+import { podmanSync } from './podman-sync.js';
 import { secretStatuses } from './status.js';
 
 export interface RotateServiceContext {
@@ -88,14 +90,18 @@ function affectedKeys(loaded: LoadedManifest, key: string, spec: RotationSpec): 
   return [key, ...dependentKeys(loaded.manifest, key), ...extra];
 }
 
+/** Contract variables whose value comes from any of these vault keys. */
+function variablesUsing(loaded: LoadedManifest, keys: string[]): VariableSpec[] {
+  return Object.values(loaded.manifest.variables ?? {}).filter((variable) => {
+    const refs = variable.secret !== undefined ? [variable.secret] : parseTemplate(variable.template ?? '').flatMap((p) => ('name' in p ? [p.name] : []));
+    return refs.some((r) => keys.includes(r));
+  });
+}
+
 /** Services consuming any affected key, in the manifest's declared service order. */
 export function consumingServices(loaded: LoadedManifest, keys: string[], spec: RotationSpec): string[] {
   if (Array.isArray(spec.services)) return spec.services.map(String);
-  const wanted = new Set<string>();
-  for (const variable of Object.values(loaded.manifest.variables ?? {})) {
-    const refs = variable.secret !== undefined ? [variable.secret] : parseTemplate(variable.template ?? '').flatMap((p) => ('name' in p ? [p.name] : []));
-    if (refs.some((r) => keys.includes(r))) for (const s of variable.services ?? []) wanted.add(s);
-  }
+  const wanted = new Set(variablesUsing(loaded, keys).flatMap((v) => v.services ?? []));
   return Object.keys(loaded.manifest.services ?? {}).filter((s) => wanted.has(s));
 }
 
@@ -137,7 +143,9 @@ function buildTarget(
   };
   const generator = generatorFor(loaded, key, spec.strategy);
   const adminEnv = typeof spec.admin_url_env === 'string' ? spec.admin_url_env : 'VAULTSMITH_ADMIN_URL';
-  const services = consumingServices(loaded, affectedKeys(loaded, key, spec), spec);
+  const affected = affectedKeys(loaded, key, spec);
+  const services = consumingServices(loaded, affected, spec);
+  const usesPodman = spec.podman !== false && variablesUsing(loaded, affected).some((v) => v.podman !== undefined);
   const log = ctx.log ?? (() => undefined);
   let vaultCache: { stamp: string; values: Record<string, unknown> } | undefined;
   return {
@@ -165,8 +173,12 @@ function buildTarget(
     deriveKeys,
     generateBase: () => generateSecret(generator),
     deliver: async () => {
-      // Podman secrets are synced by 'vaultsmith podman sync'; here the consumers are restarted in
-      // the declared order and health-checked, so they pick up the delivered values.
+      // Podman secrets first (the services read them at start), then restarts in declared order.
+      if (usesPodman) {
+        const synced = await podmanSync({ environment: env, manifestPath: loaded.path }, { env: ctx.env, cwd: ctx.cwd, stdin: ctx.stdin, stderr: ctx.stderr });
+        if (synced.failure) throw synced.failure;
+        log('synced the Podman secrets');
+      }
       for (const name of services) {
         const service = manifest.services?.[name];
         if (service?.restart) {
