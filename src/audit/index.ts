@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { hostname, userInfo } from 'node:os';
+import YAML, { isMap, isScalar } from 'yaml';
 import { VaultsmithError, isVaultsmithError } from '../errors.js';
+import { vaultYamlTag } from '../vault/index.js';
 import { VERSION } from '../version.js';
 import { resolveAuditConfig, type AuditConfig, type AuditEnvironment } from './config.js';
 import { verifyChain, type AuditActor, type AuditEvent, type AuditEventInput, type AuditOutcome, type VerifyResult } from './event.js';
@@ -82,6 +84,21 @@ export async function recordAudit(ctx: AuditEnvironment, input: AuditEventInput,
   if (config.file) written.push(await appendFileEvent(config.file, key, body));
   if (config.postgres) written.push(await appendPostgresEvent(config.postgres, key, body));
   return written;
+}
+
+/**
+ * The top-level keys of decrypted vault YAML: the secret names recorded for whole-file reads (view,
+ * decrypt, edit). Never returns values; anything that is not a YAML mapping yields no names.
+ */
+export function secretNamesOf(plaintext: string | Uint8Array): string[] {
+  const text = typeof plaintext === 'string' ? plaintext : Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength).toString('utf8');
+  try {
+    const doc = YAML.parseDocument(text, { logLevel: 'silent', customTags: [vaultYamlTag] });
+    if (!isMap(doc.contents)) return [];
+    return doc.contents.items.map((pair) => (isScalar(pair.key) ? String(pair.key.value) : String(pair.key)));
+  } catch {
+    return [];
+  }
 }
 
 /** Maps an error to the outcome recorded for it: a wrong or missing password is a denial. */

@@ -82,6 +82,18 @@ function isVaultContentSafe(data: Buffer): boolean {
   return !meaningful.some((l) => /^[^\s#][^:]*:\s*[^\s|>!]/.test(l) && !/:\s*!vault\b/.test(l));
 }
 
+/**
+ * Ansible's convention prefixes variables kept in vaults with `vault_`; a top-level `vault_x: value`
+ * in a plain YAML file is a vault variable outside its vault (references like "{{ vault_x }}" and
+ * inline `!vault` values are fine). Returns the 1-based line or 0.
+ */
+function plainVaultVariableLine(data: Buffer): number {
+  if (data.length > 1_000_000 || data.indexOf('vault_') === -1 || isEncryptedVault(data)) return 0;
+  const lines = data.toString('utf8').split('\n');
+  const index = lines.findIndex((l) => /^vault_[A-Za-z0-9_]*:[ \t]*(?!!vault\b)(?!["']?\{\{)[^\s#|>]/.test(l));
+  return index + 1;
+}
+
 function stringLeaves(value: unknown, name: string, out: Array<{ name: string; value: string }>): void {
   if (typeof value === 'string') out.push({ name, value });
   else if (Array.isArray(value)) value.forEach((v, i) => stringLeaves(v, `${name}[${i}]`, out));
@@ -201,6 +213,9 @@ export async function scanProject(ctx: ScanContext, options: ScanOptions = {}): 
       if (!isVaultContentSafe(data)) {
         findings.push({ kind: 'unencrypted-vault', where, file, message: 'looks like a vault file but is not encrypted' });
       }
+    } else if (/\.ya?ml$/i.test(file)) {
+      const line = plainVaultVariableLine(data);
+      if (line) findings.push({ kind: 'unencrypted-vault', where, file, line, message: "a plaintext 'vault_' variable (Ansible keeps those in encrypted vault files)" });
     }
     if (looksLikePasswordFile(file) && where !== 'history') {
       findings.push({ kind: 'password-file-in-repo', where, file, message: 'a vault password file inside the repository' });

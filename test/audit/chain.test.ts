@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listAuditEvents, preflightAudit, recordAudit, verifyAudit, withAudit, type AuditEvent } from '../../src/audit/index.js';
+import { listAuditEvents, preflightAudit, recordAudit, secretNamesOf, verifyAudit, withAudit, type AuditEvent } from '../../src/audit/index.js';
 import { isVaultsmithError } from '../../src/errors.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -132,4 +132,10 @@ test('withAudit records denied outcomes with the error code and the CLI lists th
   } finally {
     s.cleanup();
   }
+});
+
+test('secretNamesOf lists top-level keys only, never values', () => {
+  assert.deepEqual(secretNamesOf('# c\ndb_password: s3cr3t-value\nnested:\n  inner: x\ntoken: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  3132\n'), ['db_password', 'nested', 'token']);
+  assert.deepEqual(secretNamesOf(Buffer.from('just text')), []);
+  assert.deepEqual(secretNamesOf('<<<<<<< ours\na: 1\n=======\n'), []);
 });

@@ -81,6 +81,8 @@ test('scan reports unencrypted vaults, password files in the repo, loose permiss
   try {
     p.write('inventory/staging/group_vars/vault.yml', 'vault_db_password: not-encrypted-at-all\n');
     p.write('inventory/inline/vault.yml', 'vault_x: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  3132\n');
+    p.write('group_vars/all/secrets.yml', '# moved out of the vault by mistake\nvault_redis_password: hunter2hunter2\n');
+    p.write('group_vars/all/vars.yml', 'redis_password: "{{ vault_redis_password }}"\nvault_ref: "{{ other }}"\n');
     p.write('.gitignore', 'node_modules/\n');
     p.write('.vault_pass_staging', 'x\n');
     chmodSync(p.passwordFile, 0o644);
@@ -89,6 +91,8 @@ test('scan reports unencrypted vaults, password files in the repo, loose permiss
     const kinds = JSON.parse(r.stdout).findings.map((f: { kind: string; file: string }) => `${f.kind} ${f.file}`);
     assert.ok(kinds.includes('unencrypted-vault inventory/staging/group_vars/vault.yml'), kinds.join('\n'));
     assert.ok(!kinds.some((k: string) => k.includes('inventory/inline')), 'inline !vault values are fine');
+    assert.ok(kinds.includes('unencrypted-vault group_vars/all/secrets.yml'), kinds.join('\n'));
+    assert.ok(!kinds.some((k: string) => k.includes('vars.yml')), 'references to vault_ variables are fine');
     assert.ok(kinds.includes('password-file-in-repo .vault_pass_staging'), kinds.join('\n'));
     assert.ok(kinds.some((k: string) => k.startsWith('password-file-permissions')), kinds.join('\n'));
     assert.equal(kinds.filter((k: string) => k.startsWith('gitignore-gap')).length, 2, kinds.join('\n'));
