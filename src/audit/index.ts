@@ -92,6 +92,10 @@ export async function recordAudit(ctx: AuditEnvironment, input: AuditEventInput,
  */
 export function secretNamesOf(plaintext: string | Uint8Array): string[] {
   const text = typeof plaintext === 'string' ? plaintext : Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength).toString('utf8');
+  if (/^(<{7}|={7}|>{7})( |$)/m.test(text)) {
+    // A vault holding merge conflict markers: the keys named on its top-level lines.
+    return [...new Set([...text.matchAll(/^([A-Za-z_][A-Za-z0-9_.-]*):/gm)].map((m) => m[1]!))];
+  }
   try {
     const doc = YAML.parseDocument(text, { logLevel: 'silent', customTags: [vaultYamlTag] });
     if (!isMap(doc.contents)) return [];

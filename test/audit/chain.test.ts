@@ -137,5 +137,5 @@ test('withAudit records denied outcomes with the error code and the CLI lists th
 test('secretNamesOf lists top-level keys only, never values', () => {
   assert.deepEqual(secretNamesOf('# c\ndb_password: s3cr3t-value\nnested:\n  inner: x\ntoken: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  3132\n'), ['db_password', 'nested', 'token']);
   assert.deepEqual(secretNamesOf(Buffer.from('just text')), []);
-  assert.deepEqual(secretNamesOf('<<<<<<< ours\na: 1\n=======\n'), []);
+  assert.deepEqual(secretNamesOf('<<<<<<< ours\na: 1\n=======\na: 2\n>>>>>>> theirs\n'), ['a']);
 });
