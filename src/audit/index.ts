@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { hostname, userInfo } from 'node:os';
+import { resolve } from 'node:path';
 import YAML, { isMap, isScalar } from 'yaml';
 import { VaultsmithError, isVaultsmithError } from '../errors.js';
+import { loadManifest } from '../manifest/index.js';
 import { vaultYamlTag } from '../vault/index.js';
 import { VERSION } from '../version.js';
 import { resolveAuditConfig, type AuditConfig, type AuditEnvironment } from './config.js';
@@ -72,7 +74,7 @@ export async function recordAudit(ctx: AuditEnvironment, input: AuditEventInput,
     time: new Date().toISOString(),
     actor: currentActor(ctx),
     command: input.command,
-    env: input.env ?? null,
+    env: input.env ?? (await environmentOfFile(ctx, input.file, options)),
     file: input.file ?? null,
     label: input.label ?? null,
     secrets: [...new Set(input.secrets ?? [])].sort(),
@@ -103,6 +105,27 @@ export function secretNamesOf(plaintext: string | Uint8Array): string[] {
   } catch {
     return [];
   }
+}
+
+/** The vault-id labels of the secrets a file command was given, for the event's `label`. */
+export function labelsOf(secrets: Array<{ label: string }>): string | null {
+  const labels = [...new Set(secrets.map((s) => s.label))];
+  return labels.length ? labels.join(',') : null;
+}
+
+/** File commands (view, edit, ...) name no environment: find the one whose vault this file is. */
+async function environmentOfFile(ctx: AuditEnvironment, file: string | null | undefined, options: AuditOptions): Promise<string | null> {
+  if (!file) return null;
+  try {
+    const loaded = await loadManifest({ path: options.manifestPath, cwd: ctx.cwd });
+    const target = resolve(ctx.cwd, file);
+    for (const name of Object.keys(loaded.manifest.environments)) {
+      if (resolve(loaded.dir, loaded.manifest.environments[name]!.vault) === target) return name;
+    }
+  } catch {
+    // no (valid) manifest: the event simply names no environment
+  }
+  return null;
 }
 
 /** Maps an error to the outcome recorded for it: a wrong or missing password is a denial. */
