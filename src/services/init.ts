@@ -138,15 +138,13 @@ export async function initProject(options: InitOptions, ctx: EnvironmentContext)
   const manifestPath = join(dir, 'vaultsmith.yaml');
   let manifestStatus: FileStatus = 'kept';
   let loaded: LoadedManifest;
+  let newManifestText: string | undefined;
   if (existsSync(manifestPath)) {
     loaded = await loadManifest({ path: manifestPath, cwd: dir });
   } else {
-    const text = presetManifest(options.preset ?? 'minimal', options.project ?? projectNameFor(dir));
-    // Validate before writing: a preset that fails its own schema must never reach the disk.
-    parseManifest(text, manifestPath);
-    await safeWrite(manifestPath, text, { mode: 0o644, exclusive: true });
-    manifestStatus = 'created';
-    loaded = await loadManifest({ path: manifestPath, cwd: dir });
+    newManifestText = presetManifest(options.preset ?? 'minimal', options.project ?? projectNameFor(dir));
+    // Validated in memory: nothing reaches the disk until every check below has passed.
+    loaded = { path: manifestPath, dir, manifest: parseManifest(newManifestText, manifestPath) };
   }
 
   const root = findRepositoryRoot(dir);
@@ -162,6 +160,10 @@ export async function initProject(options: InitOptions, ctx: EnvironmentContext)
         hint: `keep password files outside the repository, e.g. ~/.vault_pass_${location.name}`,
       });
     }
+  }
+  if (newManifestText !== undefined) {
+    await safeWrite(manifestPath, newManifestText, { mode: 0o644, exclusive: true });
+    manifestStatus = 'created';
   }
 
   const probe = join(root, '.vault_pass_probe');

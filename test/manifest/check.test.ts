@@ -184,3 +184,10 @@ test('checkProject: password file permissions, repository, missing file, unreada
     rmSync(home, { recursive: true, force: true });
   }
 });
+
+test('a required variable whose optional vault key is missing', () => {
+  const m = parseManifest(MANIFEST.replaceAll('PASSDIR', '/x') + '  ADMIN_EMAIL: { secret: admin_email }\n');
+  const values = goodValues();
+  delete values.admin_email;
+  assert.deepEqual(kinds(checkEnvironmentValues(m, 'staging', values)), ['ADMIN_EMAIL:missing-value']);
+});
