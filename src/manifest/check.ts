@@ -92,7 +92,7 @@ export function checkEnvironmentValues(
 
   for (const key of Object.keys(values)) {
     if (key in secrets || key.startsWith(RESERVED_KEY_PREFIX)) continue;
-    add(key, 'unknown-key', 'warning', 'key is not declared under secrets in the manifest');
+    add(key, 'unknown-key', 'error', 'key is not declared under secrets in the manifest');
   }
 
   for (const name of Object.keys(manifest.variables ?? {})) {

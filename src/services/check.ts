@@ -81,7 +81,7 @@ export async function checkProject(loaded: LoadedManifest, envNames: string[], c
         env: name,
         key: displayPath(location.vaultPath, ctx.env),
         kind: 'label-mismatch',
-        severity: 'warning',
+        severity: 'error',
         message: `vault is labelled '${opened.header.label}' but the manifest's vault id says '${location.label}'`,
       });
     }

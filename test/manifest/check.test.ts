@@ -118,11 +118,11 @@ test('a stored value that disagrees with its template (old password inside the U
   assertNoValues(findings, values);
 });
 
-test('unknown keys are warnings; vaultsmith_ keys are reserved and ignored', () => {
+test('unknown keys are errors; vaultsmith_ keys are reserved and ignored', () => {
   const values = { ...goodValues(), legacy_token: 'x', vaultsmith_pending: { redis_password: 'y' } };
   const findings = checkEnvironmentValues(manifest, 'staging', values);
   assert.deepEqual(kinds(findings), ['legacy_token:unknown-key']);
-  assert.equal(findings[0]!.severity, 'warning');
+  assert.equal(findings[0]!.severity, 'error');
 });
 
 test('DEBUG true in production is an error, in staging it is allowed', () => {

@@ -17,17 +17,19 @@ by default) and checks it against the manifest. Reports, per environment and key
   weak                         estimated strength below min_strength (bits)
   shared-value                 the same secret value in two environments
   template-mismatch            a derived value (e.g. a Redis URL) disagrees with its template
-  unknown-key                  a vault key the manifest does not declare (warning)
+  unknown-key                  a vault key the manifest does not declare
   missing-value                a required variable has no value
   debug-in-production          DEBUG is true in a production environment
   password-file-permissions    a password file readable (script: writable) by group or others
   password-file-in-repository  a password file inside the repository and not git-ignored
   password-file-missing        a password file that does not exist
   vault-unreadable             the vault cannot be read or decrypted
-  label-mismatch               the vault's label differs from the manifest's vault id (warning)
+  label-mismatch               the vault's label differs from the manifest's vault id
 
-Values are never printed. Exit status: 0 when no errors (warnings allowed unless --strict),
-${EXIT_CODES.CHECK_FAILED} when anything is wrong, ${EXIT_CODES.MANIFEST} for an invalid manifest.
+Every finding is an error except one warning: a person-supplied value (e.g. an API client id)
+repeated in two environments (a repeated generated secret is an error). Values are never printed.
+Exit status: 0 when there are no errors (warnings allowed unless --strict), ${EXIT_CODES.CHECK_FAILED} when
+anything is wrong, ${EXIT_CODES.MANIFEST} for an invalid manifest.
 
 Options:
   --json             print the findings as a JSON array of {env, key, kind, severity, message}
