@@ -138,6 +138,8 @@ export function outcomeOf(error: unknown): { outcome: AuditOutcome; error: strin
 export interface AuditNote {
   /** Adds details learnt while running (label used, secret names, environment, file). */
   set(details: Partial<Omit<AuditEventInput, 'command' | 'outcome' | 'error'>>): void;
+  /** Records a failure the operation reports without throwing (e.g. a partial podman sync). */
+  fail(error: unknown): void;
 }
 
 /**
@@ -153,9 +155,13 @@ export async function withAudit<T>(
 ): Promise<T> {
   await preflightAudit(ctx, options);
   const details: Omit<AuditEventInput, 'outcome' | 'error'> = { ...base };
+  let reportedFailure: unknown = undefined;
   const note: AuditNote = {
     set(more) {
       Object.assign(details, more);
+    },
+    fail(error) {
+      reportedFailure = error ?? new VaultsmithError('INTERNAL', 'operation failed');
     },
   };
   let result: T;
@@ -165,7 +171,7 @@ export async function withAudit<T>(
     await recordAudit(ctx, { ...details, ...outcomeOf(e) }, options).catch(() => undefined);
     throw e;
   }
-  await recordAudit(ctx, { ...details, outcome: 'ok' }, options);
+  await recordAudit(ctx, reportedFailure === undefined ? { ...details, outcome: 'ok' } : { ...details, ...outcomeOf(reportedFailure) }, options);
   return result;
 }
 
