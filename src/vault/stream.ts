@@ -40,12 +40,15 @@ import {
   printable,
   VAULT_MAGIC,
 } from './format.js';
+import { hexKernels, KERNEL_SLICE } from './hex-kernels.js';
 import type { VaultHeader, VaultSecret } from './types.js';
 
 /** Read size. Small enough to keep RSS low, large enough to amortise per-call costs. */
-const READ_CHUNK = 1 << 20;
+const READ_CHUNK = 512 << 10;
 /** Ciphertext up to this size stays in memory between the decrypt passes; beyond, a temp file. */
 const IN_MEMORY_CIPHERTEXT = 8 << 20;
+/** Vault text is ~4x its plaintext, so it is read in larger chunks. */
+const VAULT_READ_CHUNK = 1 << 20;
 const MAX_HEADER_LINE = 4096;
 
 export interface StreamDecryptOptions {
@@ -73,7 +76,10 @@ function writeTo(output: Writable, data: Uint8Array): Promise<void> {
   });
 }
 
-/** Reads a file in chunks into one reused buffer; each yielded view is valid until the next one. */
+/**
+ * Reads a file in chunks, keeping the next read in flight while the caller works on the current
+ * chunk (two buffers, explicit positions). Each yielded view is valid until the next iteration.
+ */
 async function* readChunks(path: string, chunkSize = READ_CHUNK): AsyncGenerator<Buffer> {
   let fh: fsp.FileHandle;
   try {
@@ -81,19 +87,31 @@ async function* readChunks(path: string, chunkSize = READ_CHUNK): AsyncGenerator
   } catch (e) {
     throw ioError('cannot read', path, e);
   }
-  try {
-    const buffer = Buffer.allocUnsafe(chunkSize);
-    for (;;) {
-      let got: number;
-      try {
-        ({ bytesRead: got } = await fh.read(buffer, 0, chunkSize, null));
-      } catch (e) {
+  const buffers = [Buffer.allocUnsafe(chunkSize), Buffer.allocUnsafe(chunkSize)] as const;
+  const readInto = (index: 0 | 1, position: number) =>
+    fh.read(buffers[index], 0, chunkSize, position).then(
+      (r) => r.bytesRead,
+      (e: unknown) => {
         throw ioError('cannot read', path, e);
-      }
+      },
+    );
+  let current: 0 | 1 = 0;
+  let position = 0;
+  let next: Promise<number> | null = readInto(0, 0);
+  try {
+    for (;;) {
+      const got: number = await next;
+      next = null;
       if (got === 0) return;
-      yield buffer.subarray(0, got);
+      position += got;
+      const chunk = buffers[current].subarray(0, got);
+      current = current === 0 ? 1 : 0;
+      next = readInto(current, position);
+      yield chunk;
     }
   } finally {
+    // Let an abandoned read finish before closing the handle.
+    if (next) await next.catch(() => undefined);
     await fh.close().catch(() => undefined);
   }
 }
@@ -224,7 +242,7 @@ class VaultTextDecoder {
   private line = 1;
   private column = 0;
   private bodySeen = false;
-  private shifted = new Uint8Array(READ_CHUNK + 2);
+  private shifted = new Uint8Array(VAULT_READ_CHUNK + 2);
 
   constructor(private readonly source: string) {}
 
@@ -247,7 +265,35 @@ class VaultTextDecoder {
       odd = new Uint16Array(this.shifted.buffer, 0, (n - 1) >> 1);
     }
 
+    const kernels = n - i > 4096 ? hexKernels() : null;
+    let kernelSkipUntil = -1;
     while (i < n) {
+      // Fastest path: runs of whole 80-column "\n"-terminated lines through the WebAssembly kernel.
+      if (
+        kernels !== null &&
+        i >= kernelSkipUntil &&
+        this.phase === Phase.Ciphertext &&
+        this.column === 0 &&
+        this.outerHigh < 0 &&
+        this.innerHigh < 0 &&
+        i + 80 < n &&
+        data[i + 80] === 0x0a
+      ) {
+        const slice = Math.min(n - i, KERNEL_SLICE);
+        kernels.memory.set(data.subarray(i, i + slice), kernels.inputOffset);
+        const consumed = kernels.decode(slice);
+        if (consumed > 0) {
+          const lines = consumed / 81;
+          out.set(kernels.memory.subarray(kernels.outputOffset, kernels.outputOffset + lines * 20), written);
+          written += lines * 20;
+          i += consumed;
+          this.line += lines;
+          this.bodySeen = true;
+          continue;
+        }
+        // This line has a bad character: the paths below report it precisely.
+        kernelSkipUntil = i + 81;
+      }
       const b = data[i]!;
       // Fast path: a whole 80-column line of ciphertext (20 bytes) ending in \n or \r\n.
       if (
@@ -401,6 +447,10 @@ class CiphertextStash {
   private size = 0;
   private file: { dir: string; path: string; handle: fsp.FileHandle } | null = null;
 
+  /** One temp-file write stays in flight while the caller decodes the next chunk. */
+  private pendingWrite: Promise<unknown> = Promise.resolve();
+
+  /** Takes ownership of `chunk` (it must not be reused by the caller). */
   async add(chunk: Buffer): Promise<void> {
     if (chunk.length === 0) return;
     if (!this.file && this.size + chunk.length > IN_MEMORY_CIPHERTEXT) {
@@ -408,12 +458,16 @@ class CiphertextStash {
       const path = join(dir, 'ciphertext');
       const handle = await fsp.open(path, fsc.O_RDWR | fsc.O_CREAT | fsc.O_EXCL, 0o600);
       this.file = { dir, path, handle };
-      for (const c of this.chunks) await handle.write(c);
+      await handle.writeFile(Buffer.concat(this.chunks));
       this.chunks = [];
     }
     this.size += chunk.length;
-    if (this.file) await this.file.handle.write(chunk);
-    else this.chunks.push(chunk);
+    if (this.file) {
+      await this.pendingWrite;
+      this.pendingWrite = this.file.handle.write(chunk);
+    } else {
+      this.chunks.push(chunk);
+    }
   }
 
   async *read(): AsyncGenerator<Buffer> {
@@ -421,19 +475,14 @@ class CiphertextStash {
       yield* this.chunks;
       return;
     }
-    const buffer = Buffer.allocUnsafe(READ_CHUNK);
-    let position = 0;
-    for (;;) {
-      const { bytesRead } = await this.file.handle.read(buffer, 0, READ_CHUNK, position);
-      if (bytesRead === 0) return;
-      position += bytesRead;
-      yield buffer.subarray(0, bytesRead);
-    }
+    await this.pendingWrite;
+    yield* readChunks(this.file.path);
   }
 
   async dispose(): Promise<void> {
     this.chunks = [];
     if (this.file) {
+      await this.pendingWrite.catch(() => undefined);
       await this.file.handle.close().catch(() => undefined);
       await fsp.rm(this.file.dir, { recursive: true, force: true });
       this.file = null;
@@ -465,7 +514,7 @@ export async function decryptVaultStream(
   try {
     // Pass 1: decode, HMAC with every candidate secret, stash the ciphertext.
     try {
-      for await (const chunk of readChunks(inputPath)) {
+      for await (const chunk of readChunks(inputPath, VAULT_READ_CHUNK)) {
         const ciphertext = decoder.push(chunk);
         if (ciphertext.length === 0) continue;
         candidates ??= await deriveCandidates(secrets, decoder.header!, decoder.salt!);
@@ -546,7 +595,7 @@ async function writeFileAtomically(outputPath: string, produce: (output: Writabl
       throw ioError('cannot write', outputPath, e);
     }
     created = true;
-    const stream = createWriteStream('', { fd: handle.fd, autoClose: false, highWaterMark: 4 << 20 });
+    const stream = createWriteStream('', { fd: handle.fd, autoClose: false, highWaterMark: 2 << 20 });
     let streamError: unknown;
     stream.on('error', (e) => (streamError ??= e));
     try {

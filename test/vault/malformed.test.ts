@@ -157,3 +157,15 @@ test('encrypting refuses vault text, empty passwords and labels that cannot roun
   await assert.rejects(encryptVault('x', secrets[0]!, { label: ' padded' }), { code: 'INPUT' });
   await assert.rejects(encryptVault('x', secrets[0]!, { salt: new Uint8Array(0) }), { code: 'INPUT' });
 });
+
+test('a bad character deep inside a large vault is reported at its exact line and column by both decoders', async () => {
+  const big = await encryptVault(randomBytes(300_000), secrets[0]!);
+  for (const [line, column] of [[5000, 17], [14000, 80], [7, 1]] as const) {
+    const text = replaceBodyChar(big, line, column, 'x');
+    const expected = new RegExp(`unexpected character 'x' on line ${line}, column ${column}`);
+    await assert.rejects(decryptVault(text, secrets), { code: 'VAULT_FORMAT', message: expected });
+    const stream = await decryptWithStream(text, `deep-${line}`);
+    assert.match((stream.error as Error).message, expected);
+    assert.equal(stream.written, 0);
+  }
+});
