@@ -3,6 +3,7 @@
  * parsed vault values.
  */
 import { Writable, type Readable } from 'node:stream';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { VaultsmithError } from '../errors.js';
@@ -84,6 +85,11 @@ export async function loadEnvironmentSecrets(location: EnvironmentLocation, ctx:
 
 export async function openEnvironment(loaded: LoadedManifest, envName: string, ctx: EnvironmentContext): Promise<OpenEnvironment> {
   const location = locateEnvironment(loaded, envName, ctx.env);
+  if (!existsSync(location.vaultPath)) {
+    throw new VaultsmithError('IO', `the ${envName} vault ${location.vaultPath} does not exist`, {
+      hint: "'vaultsmith init' creates the missing vaults of a manifest (it never overwrites)",
+    });
+  }
   const secrets = await loadEnvironmentSecrets(location, ctx);
   const text = await readFileOrThrow(location.vaultPath);
   const { plaintext, header } = await decryptVault(text, secrets, { source: location.vaultPath });
