@@ -38,6 +38,37 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+async function lockIsStale(lock: string): Promise<boolean> {
+  const holder = Number((await fsp.readFile(lock, 'utf8').catch(() => '')).trim());
+  const st = await fsp.stat(lock).catch(() => null);
+  if (!st) return false;
+  // Stale: its process is gone, or it is older than any append could take (crash before the pid was written).
+  return (Number.isInteger(holder) && holder > 0 && !pidAlive(holder)) || Date.now() - st.mtimeMs > 2 * LOCK_WAIT_MS;
+}
+
+/**
+ * Removes a stale lock. Only the holder of `<lock>.break` may do so, and it re-checks staleness while
+ * holding it, so two waiters can never both "take over" (one removing the other's fresh lock).
+ */
+async function breakStaleLock(lock: string): Promise<boolean> {
+  if (!(await lockIsStale(lock))) return false;
+  const breaker = `${lock}.break`;
+  try {
+    await (await fsp.open(breaker, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600)).close();
+  } catch {
+    const st = await fsp.stat(breaker).catch(() => null);
+    if (st && Date.now() - st.mtimeMs > LOCK_WAIT_MS) await fsp.unlink(breaker).catch(() => undefined);
+    return false;
+  }
+  try {
+    if (!(await lockIsStale(lock))) return false;
+    await fsp.unlink(lock).catch(() => undefined);
+    return true;
+  } finally {
+    await fsp.unlink(breaker).catch(() => undefined);
+  }
+}
+
 /** A short exclusive lock around append so concurrent writers cannot fork the chain. */
 async function withAppendLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
   const lock = `${file}.lock`;
@@ -50,11 +81,7 @@ async function withAppendLock<T>(file: string, fn: () => Promise<T>): Promise<T>
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw auditIoError('locking', file, e);
-      const holder = Number((await fsp.readFile(lock, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(holder) && holder > 0 && !pidAlive(holder)) {
-        await fsp.unlink(lock).catch(() => undefined); // stale lock of a dead process
-        continue;
-      }
+      if (await breakStaleLock(lock)) continue;
       if (Date.now() > deadline) throw auditIoError('locking (lock held)', file, e);
       await new Promise((r) => setTimeout(r, 15));
     }

@@ -139,3 +139,17 @@ test('secretNamesOf lists top-level keys only, never values', () => {
   assert.deepEqual(secretNamesOf(Buffer.from('just text')), []);
   assert.deepEqual(secretNamesOf('<<<<<<< ours\na: 1\n=======\na: 2\n>>>>>>> theirs\n'), ['a']);
 });
+
+test('concurrent appends keep one chain; a stale lock of a dead process is taken over', async () => {
+  const s = setup();
+  try {
+    await recordAudit(s.ctx, { command: 'view', outcome: 'ok' });
+    writeFileSync(`${s.log}.lock`, '999999999'); // no such pid
+    await Promise.all(Array.from({ length: 8 }, (_, i) => recordAudit(s.ctx, { command: `c${i}`, outcome: 'ok' })));
+    const report = await verifyAudit(s.ctx);
+    assert.equal(report.ok, true, JSON.stringify(report.problem));
+    assert.equal(report.events, 9);
+  } finally {
+    s.cleanup();
+  }
+});
