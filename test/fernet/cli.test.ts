@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Fernet } from '../../src/fernet/index.js';
@@ -125,13 +125,26 @@ test('keys from a vault: --vault FILE with the default key name or --key-name; w
     await writeFile(vaultPath, await encryptVault(yaml, { label: 'default', password: Buffer.from(password) }), { mode: 0o600 });
     const token = new Fernet(k1).encrypt('from the vault');
 
+    // Reading a key from a vault is audited: the event names the vault key, never its value.
+    const auditEnv = {
+      PATH: process.env.PATH,
+      VAULTSMITH_AUDIT_LOG: join(dir, 'audit.jsonl'),
+      VAULTSMITH_AUDIT_KEY_FILE: join(dir, 'audit.key'),
+    };
     const byDefaultName = await runCli(['fernet', 'decrypt', '--vault', 'vault.yml', '--vault-password-file', passwordFile], {
       cwd: dir,
-      env: { PATH: process.env.PATH },
+      env: auditEnv,
       stdin: `${token}\n`,
     });
     assert.equal(byDefaultName.code, 0, byDefaultName.stderr);
     assert.equal(byDefaultName.stdout, 'from the vault\n');
+    const auditLog = await readFile(join(dir, 'audit.jsonl'), 'utf8');
+    const events = auditLog.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.equal(events.length, 1);
+    assert.equal(events[0]!.command, 'fernet decrypt');
+    assert.deepEqual(events[0]!.secrets, ['vault_field_encryption_key']);
+    assert.equal(events[0]!.outcome, 'ok');
+    assert.ok(!auditLog.includes(k1) && !auditLog.includes(password) && !auditLog.includes('from the vault'));
 
     const rotated = await runCli(
       ['fernet', 'rotate', '--vault', vaultPath, '--key-name', 'app_fernet_keys', '--vault-id', `default@${passwordFile}`],

@@ -1,11 +1,12 @@
 import { resolve } from 'node:path';
 import { parseDocument } from 'yaml';
+import { labelsOf, withAudit } from '../../audit/index.js';
 import { VaultsmithError } from '../../errors.js';
 import { type FernetAction, type LineResult, parseFernetKeys, processLine, splitLines } from '../../fernet/batch.js';
 import type { MultiFernet } from '../../fernet/index.js';
 import { readFileOrThrow } from '../../internal/safe-write.js';
 import { buildVaultIdList, loadVaultSecrets, wipeSecrets } from '../../secrets/index.js';
-import { decryptVault } from '../../vault/index.js';
+import { decryptVault, type VaultSecret } from '../../vault/index.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { write } from '../output.js';
@@ -100,10 +101,18 @@ async function vaultSecrets(values: VaultOptionValues, ctx: CliContext) {
   return secrets;
 }
 
-async function keysFromVault(file: string, keyName: string, values: VaultOptionValues, ctx: CliContext): Promise<MultiFernet> {
+/** Reading the key out of a vault is a secret access: audited (fail closed) like the vault commands. */
+async function keysFromVault(action: FernetAction, file: string, keyName: string, values: VaultOptionValues, ctx: CliContext): Promise<MultiFernet> {
   const path = resolve(ctx.cwd, file);
-  const vaultText = await readFileOrThrow(path);
-  const secrets = await vaultSecrets(values, ctx);
+  return withAudit(ctx, { command: `fernet ${action}`, file: path, secrets: [keyName] }, async (note) => {
+    const vaultText = await readFileOrThrow(path);
+    const secrets = await vaultSecrets(values, ctx);
+    note.set({ label: labelsOf(secrets) });
+    return readKeysFromVault(vaultText, file, keyName, secrets);
+  });
+}
+
+async function readKeysFromVault(vaultText: Buffer, file: string, keyName: string, secrets: VaultSecret[]): Promise<MultiFernet> {
   let plaintext: Buffer | undefined;
   try {
     ({ plaintext } = await decryptVault(vaultText, secrets, { source: file }));
@@ -182,7 +191,7 @@ export const fernetCommand: Command = {
 
     const fernet =
       values.vault !== undefined
-        ? await keysFromVault(values.vault, values['key-name'] ?? DEFAULT_KEY_NAME, values, ctx)
+        ? await keysFromVault(fernetAction, values.vault, values['key-name'] ?? DEFAULT_KEY_NAME, values, ctx)
         : keysFromEnvironment(values['key-env'] ?? DEFAULT_KEY_ENV, ctx);
 
     const json = Boolean(values.json);
