@@ -4,6 +4,7 @@
  */
 import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { labelsOf, secretNamesOf, withAudit } from '../audit/index.js';
 import { VaultsmithError } from '../errors.js';
 import type { VaultOutput } from '../services/vault-files.js';
 import { loadVaultSecrets, secretsForVaultLabel, selectEncryptSecret } from '../secrets/index.js';
@@ -134,4 +135,30 @@ export function outputTarget(ctx: CliContext, output: string | undefined): Vault
   if (output === undefined) return { kind: 'in-place' };
   if (output === '-') return { kind: 'stream', stream: ctx.stdout };
   return { kind: 'file', path: resolve(ctx.cwd, output) };
+}
+
+/** What a vault command tells the audit trail while it runs: labels and key names, never values. */
+export interface VaultAuditNote {
+  secrets(secrets: VaultSecret[]): void;
+  plaintext(plaintext: Uint8Array): void;
+}
+
+/**
+ * Runs a vault file command under the audit trail (src/audit): the sinks are checked first, so a
+ * command whose access cannot be recorded is refused before any password is asked for; then one
+ * event records the files, vault-id labels and top-level key names, with ok, denied or error.
+ */
+export async function withVaultAudit<T>(ctx: CliContext, command: string, files: string[], fn: (note: VaultAuditNote) => Promise<T>): Promise<T> {
+  const named = files.filter((f) => f !== '-');
+  const file = named.length === 0 ? null : named.join(', ');
+  return withAudit(ctx, { command, file }, async (audit) => {
+    const names = new Set<string>();
+    return fn({
+      secrets: (secrets) => audit.set({ label: labelsOf(secrets) }),
+      plaintext: (plaintext) => {
+        for (const name of secretNamesOf(plaintext)) names.add(name);
+        audit.set({ secrets: [...names] });
+      },
+    });
+  });
 }

@@ -157,6 +157,8 @@ export interface EditRequest {
   secrets: VaultSecret[];
   /** Restricts the secrets tried for the file's header (ANSIBLE_VAULT_ID_MATCH). */
   filterSecrets?: (secrets: VaultSecret[], header: VaultHeader) => VaultSecret[];
+  /** Sees the decrypted and the saved plaintext (the audit trail takes key names). */
+  inspectPlaintext?: (plaintext: Buffer) => void;
 }
 
 /**
@@ -174,12 +176,14 @@ export async function editVaultFile(request: EditRequest, ctx: EditorContext): P
     const candidates = request.filterSecrets ? request.filterSecrets(request.secrets, header) : request.secrets;
     const { plaintext, secret } = await decryptVault(original, candidates, { source: path });
     const before = sha256(plaintext);
+    request.inspectPlaintext?.(plaintext);
     return withPlaintextFile(path, plaintext, ctx, async (session) => {
       plaintext.fill(0);
       await runEditor(session, ctx);
       const edited = await fsp.readFile(session.file);
       try {
         if (sha256(edited).equals(before)) return { status: 'unchanged' } as const;
+        request.inspectPlaintext?.(edited);
         const vaultText = await encryptVault(edited, secret, { label: header.label });
         // Someone (ansible-vault takes no lock) changed the file while we edited: keep both.
         const current = await fsp.readFile(path).catch(() => Buffer.alloc(0));

@@ -36,6 +36,8 @@ export interface FileOptions {
   onProgress?: (done: number, total: number, name: string) => void;
   /** Limits which secrets are tried for a given header (ANSIBLE_VAULT_ID_MATCH). */
   filterSecrets?: (secrets: VaultSecret[], header: VaultHeader) => VaultSecret[];
+  /** Sees each decrypted plaintext before it is written or wiped (the audit trail takes key names). */
+  inspectPlaintext?: (plaintext: Buffer) => void;
 }
 
 export function inputName(input: VaultInput): string {
@@ -222,6 +224,7 @@ export async function decryptFiles(request: DecryptFilesRequest, options: FileOp
         return { input, stream: true, header };
       }
       const { plaintext, header, secret } = await decryptOne(input, request.secrets, options);
+      options.inspectPlaintext?.(plaintext);
       return { input, data: plaintext, header, secret };
     },
     options,
@@ -266,9 +269,11 @@ export async function viewFiles(inputs: VaultInput[], secrets: VaultSecret[], op
       const data = await readInput(input);
       if (!isEncryptedVault(data) && hasInlineVaultValues(data)) {
         const yaml = await decryptInlineYaml(data.toString('utf8'), secrets);
+        options.inspectPlaintext?.(data);
         return { name, plaintext: Buffer.from(yaml, 'utf8'), inline: true };
       }
       const { plaintext } = await decryptOne({ name, data }, secrets, options);
+      options.inspectPlaintext?.(plaintext);
       return { name, plaintext, inline: false };
     },
     options,
@@ -289,6 +294,7 @@ export async function rekeyFiles(request: RekeyFilesRequest, options: FileOption
     request.paths,
     async (path) => {
       const { plaintext, header } = await decryptOne({ path }, request.secrets, options);
+      options.inspectPlaintext?.(plaintext);
       try {
         const text = await encryptVault(plaintext, request.newSecret, { label: request.newLabel });
         return { path, data: Buffer.from(text, 'utf8'), oldLabel: header.label };

@@ -343,3 +343,38 @@ describe('help', () => {
   });
 });
 
+
+describe('audit trail', () => {
+  test('view, decrypt-string and a denied view each record one event with names, never values', async () => {
+    const log = join(box.dir, 'audit', 'audit.jsonl');
+    const env = { VAULTSMITH_AUDIT_LOG: log };
+    const f = box.file('audited.yml', 'db_password: audited-value-1\napi_key: audited-value-2\n');
+    await cli(['encrypt', f, '--vault-id', `prod@${pw.path}`]);
+    assert.equal((await cli(['view', f, '--vault-id', `prod@${pw.path}`], undefined, env)).code, 0);
+    const block = await cli(['encrypt_string', '-n', 'token', 'audited-value-3', '--vault-password-file', pw.path]);
+    assert.equal((await cli(['decrypt-string', '--vault-password-file', pw.path], block.stdout, env)).code, 0);
+    assert.equal((await cli(['view', f, '--vault-password-file', other.path], undefined, env)).code, 1);
+    const text = readFileSync(log, 'utf8');
+    const events = text.trim().split('\n').map((l) => JSON.parse(l) as { command: string; outcome: string; label: string; secrets: string[] });
+    assert.deepEqual(events.map((e) => [e.command, e.outcome]), [
+      ['view', 'ok'],
+      ['decrypt-string', 'ok'],
+      ['view', 'denied'],
+    ]);
+    assert.equal(events[0]!.label, 'prod');
+    assert.deepEqual(events[0]!.secrets, ['api_key', 'db_password']);
+    assert.deepEqual(events[1]!.secrets, ['token']);
+    for (const value of ['audited-value-1', 'audited-value-2', 'audited-value-3', pw.password, other.password]) {
+      assert.ok(!text.includes(value), 'a value reached the audit log');
+    }
+  });
+
+  test('an unwritable audit sink refuses the command before anything is revealed', async () => {
+    const f = box.file('audit-refused.yml', 'hidden: refused-value\n');
+    await cli(['encrypt', f, '--vault-password-file', pw.path]);
+    box.file('not-a-dir', 'x');
+    const r = await cli(['view', f, '--vault-password-file', pw.path], undefined, { VAULTSMITH_AUDIT_LOG: join(box.dir, 'not-a-dir', 'audit.jsonl') });
+    assertFailed(r, /^ERROR! audit log/, { code: 7 });
+    assert.ok(!r.stdout.includes('refused-value'));
+  });
+});

@@ -4,7 +4,15 @@ import { decryptVault, extractVaultText, parseVaultEnvelope } from '../../vault/
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../context.js';
 import { write } from '../output.js';
-import { VAULT_ENV_HELP, VAULT_OPTIONS, VAULT_OPTIONS_HELP, checkVaultOptions, secretsForReading } from '../vault-options.js';
+import {
+  VAULT_ENV_HELP,
+  VAULT_OPTIONS,
+  VAULT_OPTIONS_HELP,
+  checkVaultOptions,
+  secretsForReading,
+  withVaultAudit,
+} from '../vault-options.js';
+import type { VaultSecret } from '../../vault/types.js';
 
 const help = `Usage: vaultsmith decrypt-string [options] [TEXT]
 
@@ -33,15 +41,23 @@ export const decryptStringCommand: Command = {
     if (positionals.length > 1) {
       throw new VaultsmithError('USAGE', 'decrypt-string takes one vault value', { hint: 'decrypt several values with view on the YAML file' });
     }
-    const secrets = await secretsForReading(values, ctx);
+    let secrets: VaultSecret[] = [];
     try {
-      const arg = positionals[0];
-      const input = arg === undefined || arg === '-' ? (await readAll(ctx.stdin)).toString('utf8') : arg;
-      if (input.trim() === '') throw new VaultsmithError('INPUT', 'no vault text given (stdin was empty)');
-      const vaultText = extractVaultText(input);
-      const { header } = parseVaultEnvelope(vaultText, 'the vault value');
-      const { plaintext } = await decryptVault(vaultText, secretsForVaultLabel(secrets, header.label, ctx.env), {
-        source: arg === undefined || arg === '-' ? 'stdin' : 'the argument',
+      const plaintext = await withVaultAudit(ctx, 'decrypt-string', [], async (note) => {
+        secrets = await secretsForReading(values, ctx);
+        note.secrets(secrets);
+        const arg = positionals[0];
+        const input = arg === undefined || arg === '-' ? (await readAll(ctx.stdin)).toString('utf8') : arg;
+        if (input.trim() === '') throw new VaultsmithError('INPUT', 'no vault text given (stdin was empty)');
+        // A pasted `name: !vault |` block names its variable: that name (never the value) is audited.
+        const named = /^\s*([A-Za-z_][\w.-]*)\s*:\s*!vault\b/m.exec(input);
+        if (named) note.plaintext(Buffer.from(`${named[1]}: ~\n`));
+        const vaultText = extractVaultText(input);
+        const { header } = parseVaultEnvelope(vaultText, 'the vault value');
+        const result = await decryptVault(vaultText, secretsForVaultLabel(secrets, header.label, ctx.env), {
+          source: arg === undefined || arg === '-' ? 'stdin' : 'the argument',
+        });
+        return result.plaintext;
       });
       await write(ctx.stdout, plaintext);
       if (ctx.stdout.isTTY && plaintext[plaintext.length - 1] !== 0x0a) await write(ctx.stdout, '\n');

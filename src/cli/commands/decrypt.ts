@@ -15,7 +15,9 @@ import {
   progressReporter,
   reportSuccess,
   secretsForReading,
+  withVaultAudit,
 } from '../vault-options.js';
+import type { VaultSecret } from '../../vault/types.js';
 import { readStdinInputs } from './encrypt.js';
 
 const help = `Usage: vaultsmith decrypt [options] [FILE ...]
@@ -46,15 +48,23 @@ export const decryptCommand: Command = {
     if (values.output !== undefined && positionals.length > 1) {
       throw new VaultsmithError('USAGE', 'At most one input file may be used with the --output option');
     }
-    const secrets = await secretsForReading(values, ctx);
+    let secrets: VaultSecret[] = [];
     try {
       const files = positionals.length ? positionals : ['-'];
-      if (!positionals.length && ctx.stdin.isTTY) await write(ctx.stderr, 'Reading ciphertext input from stdin\n');
-      const inputs = await readStdinInputs(files, ctx);
-      await decryptFiles(
-        { inputs, secrets, output: outputTarget(ctx, values.output), stdout: ctx.stdout },
-        { onProgress: progressReporter(ctx, inputs.length), filterSecrets: headerSecretFilter(ctx.env) },
-      );
+      await withVaultAudit(ctx, 'decrypt', files, async (note) => {
+        secrets = await secretsForReading(values, ctx);
+        note.secrets(secrets);
+        if (!positionals.length && ctx.stdin.isTTY) await write(ctx.stderr, 'Reading ciphertext input from stdin\n');
+        const inputs = await readStdinInputs(files, ctx);
+        await decryptFiles(
+          { inputs, secrets, output: outputTarget(ctx, values.output), stdout: ctx.stdout },
+          {
+            onProgress: progressReporter(ctx, inputs.length),
+            filterSecrets: headerSecretFilter(ctx.env),
+            inspectPlaintext: note.plaintext,
+          },
+        );
+      });
       await reportSuccess(ctx, 'Decryption successful');
       return 0;
     } finally {

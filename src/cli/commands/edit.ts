@@ -10,7 +10,9 @@ import {
   headerSecretFilter,
   resolveTarget,
   secretsForReading,
+  withVaultAudit,
 } from '../vault-options.js';
+import type { VaultSecret } from '../../vault/types.js';
 
 const help = `Usage: vaultsmith edit [options] FILE ...
 
@@ -40,13 +42,17 @@ export const editCommand: Command = {
   async run(args, ctx) {
     const { values, positionals } = parseCommandArgs('edit', args, VAULT_OPTIONS);
     checkVaultOptions('edit', values);
-    const secrets = await secretsForReading(values, ctx);
+    let secrets: VaultSecret[] = [];
     try {
-      // One file at a time, in order, as ansible-vault: each opens its own editor session.
-      for (const file of positionals) {
-        const path = await resolveTarget(ctx, file);
-        await editVaultFile({ path, secrets, filterSecrets: headerSecretFilter(ctx.env) }, ctx);
-      }
+      await withVaultAudit(ctx, 'edit', positionals, async (note) => {
+        secrets = await secretsForReading(values, ctx);
+        note.secrets(secrets);
+        // One file at a time, in order, as ansible-vault: each opens its own editor session.
+        for (const file of positionals) {
+          const path = await resolveTarget(ctx, file);
+          await editVaultFile({ path, secrets, filterSecrets: headerSecretFilter(ctx.env), inspectPlaintext: note.plaintext }, ctx);
+        }
+      });
       return 0;
     } finally {
       wipeSecrets(secrets);

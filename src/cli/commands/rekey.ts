@@ -16,6 +16,7 @@ import {
   reportSuccess,
   resolveTarget,
   secretsForReading,
+  withVaultAudit,
 } from '../vault-options.js';
 
 const help = `Usage: vaultsmith rekey [options] FILE ...
@@ -54,29 +55,33 @@ export const rekeyCommand: Command = {
       throw new VaultsmithError('USAGE', 'rekey: argument --new-vault-id: not allowed with argument --new-vault-password-file');
     }
     const paths = await Promise.all(positionals.map((p) => resolveTarget(ctx, p)));
-    const secrets = await secretsForReading(values, ctx);
+    let secrets: VaultSecret[] = [];
     let newSecrets: VaultSecret[] = [];
     try {
-      // ansible-vault's rule: the identity list joins the new ids only when an encrypt vault id is set.
-      const encryptVaultId = values['encrypt-vault-id'] || ctx.env.ANSIBLE_VAULT_ENCRYPT_IDENTITY || undefined;
-      newSecrets = await loadVaultSecrets(
-        {
-          vaultIds: values['new-vault-id'] ? [values['new-vault-id']] : [],
-          passwordFiles: values['new-vault-password-file'] ? [values['new-vault-password-file']] : [],
-          askVaultPass: Boolean(values['ask-vault-pass'] || values['ask-vault-password']),
-          createNewPassword: true,
-          useIdentityList: Boolean(encryptVaultId),
-        },
-        ctx,
-      );
-      if (newSecrets.length === 0) {
-        throw new VaultsmithError('PASSWORD_SOURCE', "A new vault password is required to use Ansible's Vault rekey");
-      }
-      const newSecret = selectEncryptSecret(newSecrets, encryptVaultId);
-      await rekeyFiles(
-        { paths, secrets, newSecret, newLabel: labelForSecret(newSecret) },
-        { onProgress: progressReporter(ctx, paths.length), filterSecrets: headerSecretFilter(ctx.env) },
-      );
+      await withVaultAudit(ctx, 'rekey', positionals, async (note) => {
+        secrets = await secretsForReading(values, ctx);
+        note.secrets(secrets);
+        // ansible-vault's rule: the identity list joins the new ids only when an encrypt vault id is set.
+        const encryptVaultId = values['encrypt-vault-id'] || ctx.env.ANSIBLE_VAULT_ENCRYPT_IDENTITY || undefined;
+        newSecrets = await loadVaultSecrets(
+          {
+            vaultIds: values['new-vault-id'] ? [values['new-vault-id']] : [],
+            passwordFiles: values['new-vault-password-file'] ? [values['new-vault-password-file']] : [],
+            askVaultPass: Boolean(values['ask-vault-pass'] || values['ask-vault-password']),
+            createNewPassword: true,
+            useIdentityList: Boolean(encryptVaultId),
+          },
+          ctx,
+        );
+        if (newSecrets.length === 0) {
+          throw new VaultsmithError('PASSWORD_SOURCE', "A new vault password is required to use Ansible's Vault rekey");
+        }
+        const newSecret = selectEncryptSecret(newSecrets, encryptVaultId);
+        await rekeyFiles(
+          { paths, secrets, newSecret, newLabel: labelForSecret(newSecret) },
+          { onProgress: progressReporter(ctx, paths.length), filterSecrets: headerSecretFilter(ctx.env), inspectPlaintext: note.plaintext },
+        );
+      });
       await reportSuccess(ctx, 'Rekey successful', true);
       return 0;
     } finally {

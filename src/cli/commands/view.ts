@@ -11,7 +11,9 @@ import {
   headerSecretFilter,
   progressReporter,
   secretsForReading,
+  withVaultAudit,
 } from '../vault-options.js';
+import type { VaultSecret } from '../../vault/types.js';
 import { readStdinInputs } from './encrypt.js';
 
 const help = `Usage: vaultsmith view [options] FILE ...
@@ -38,12 +40,18 @@ export const viewCommand: Command = {
   async run(args, ctx) {
     const { values, positionals } = parseCommandArgs('view', args, VAULT_OPTIONS);
     checkVaultOptions('view', values);
-    const secrets = await secretsForReading(values, ctx);
+    let secrets: VaultSecret[] = [];
     try {
-      const inputs = await readStdinInputs(positionals, ctx);
-      const viewed = await viewFiles(inputs, secrets, {
-        onProgress: progressReporter(ctx, inputs.length),
-        filterSecrets: headerSecretFilter(ctx.env),
+      // The audit event is recorded before anything is revealed.
+      const viewed = await withVaultAudit(ctx, 'view', positionals, async (note) => {
+        secrets = await secretsForReading(values, ctx);
+        note.secrets(secrets);
+        const inputs = await readStdinInputs(positionals, ctx);
+        return viewFiles(inputs, secrets, {
+          onProgress: progressReporter(ctx, inputs.length),
+          filterSecrets: headerSecretFilter(ctx.env),
+          inspectPlaintext: note.plaintext,
+        });
       });
       for (const file of viewed) {
         // Like Ansible's display(): a newline is added only when the text lacks one.
