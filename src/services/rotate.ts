@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
+import pg from 'pg';
 import type { Readable, Writable } from 'node:stream';
 import { preflightAudit, recordAudit } from '../audit/index.js';
 import { VaultsmithError, isVaultsmithError } from '../errors.js';
@@ -24,7 +25,8 @@ import {
   type RotationResult,
   type RotationTarget,
 } from '../rotate/engine.js';
-import type { RotationSpec } from '../rotate/types.js';
+import type { RotationSpec, StrategyContext } from '../rotate/types.js';
+import { loginFromContract, setRoleVerifier, setupAlternatingRoles } from '../rotate/strategies/postgres.js';
 import { podmanSync } from './podman-sync.js';
 import { secretStatuses } from './status.js';
 
@@ -37,7 +39,7 @@ export interface RotateServiceContext {
   log?: (line: string) => void;
 }
 
-export type RotateMode = 'start' | 'resume' | 'abort' | 'due';
+export type RotateMode = 'start' | 'resume' | 'abort' | 'due' | 'setup';
 
 export interface RotateRequest {
   env: string;
@@ -217,11 +219,69 @@ function errorText(e: unknown): string {
   return isVaultsmithError(e) ? e.message : e instanceof Error ? e.message : String(e);
 }
 
+/**
+ * The one-time set-up of postgres-alternating (administrative URL required): a NOLOGIN owner role
+ * (`owner_role`, default `<first role>_owner`), the two LOGIN roles as its members, and the vault's
+ * current password on the role in use, so the delivered settings keep working.
+ */
+async function setupAlternating(loaded: LoadedManifest, request: RotateRequest, ctx: RotateServiceContext): Promise<RotateOutcome> {
+  const key = request.secret!;
+  const spec = rotationSpecOf(loaded, key);
+  if (spec.strategy !== 'postgres-alternating') throw new VaultsmithError('USAGE', `rotate --setup is for postgres-alternating; ${key} uses ${spec.strategy}`);
+  const adminEnv = typeof spec.admin_url_env === 'string' ? spec.admin_url_env : 'VAULTSMITH_ADMIN_URL';
+  const adminUrl = request.adminUrl ?? ctx.env[adminEnv];
+  if (!adminUrl) throw new VaultsmithError('USAGE', `rotate --setup needs an administrative URL in ${adminEnv} (or --admin-url)`);
+  const roles = spec.roles as [string, string] | undefined;
+  if (!Array.isArray(roles) || roles.length !== 2) throw new VaultsmithError('MANIFEST', `rotation of ${key}: postgres-alternating needs roles: [<role a>, <role b>]`);
+  const owner = typeof spec.owner_role === 'string' ? spec.owner_role : `${roles[0]}_owner`;
+  const opened = await openEnvironment(loaded, request.env, ctx);
+  try {
+    const target = buildTarget(loaded, opened, key, request, ctx);
+    const values = await target.vault.read();
+    const login = loginFromContract(getStrategyContext(target), values);
+    if (!roles.includes(login.user)) throw new VaultsmithError('MANIFEST', `the vault's DB user '${login.user}' is not one of ${roles.join(', ')}`);
+    await setupAlternatingRoles(adminUrl, { owner, roles, database: login.database });
+    const client = new pg.Client({ connectionString: adminUrl });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await setRoleVerifier(client, login.user, login.password);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+    ctx.log?.(`created ${owner} (NOLOGIN) with login roles ${roles.join(' and ')}; ${login.user} is in use`);
+    return { results: [{ env: request.env, secret: key, strategy: spec.strategy, status: 'completed', phase: null, steps: [] }], failures: [] };
+  } finally {
+    wipeSecrets(opened.secrets);
+  }
+}
+
+/** A minimal strategy context for one-off calls outside a rotation. */
+function getStrategyContext(target: RotationTarget): StrategyContext {
+  return {
+    env: target.env,
+    secretKey: target.secretKey,
+    spec: target.spec,
+    renderVariables: target.renderVariables,
+    generateBase: target.generateBase,
+    adminUrl: target.adminUrl,
+    processEnv: target.processEnv,
+    cwd: target.cwd,
+    log: target.log,
+    state: {},
+    saveState: async () => undefined,
+  };
+}
+
 /** Runs one rotation request against a manifest environment. */
 export async function rotateSecrets(request: RotateRequest, ctx: RotateServiceContext): Promise<RotateOutcome> {
   const loaded = await loadManifest({ path: request.manifestPath, cwd: ctx.cwd });
   assertEnvironment(loaded.manifest, request.env);
   if (request.secret) rotationSpecOf(loaded, request.secret);
+  if (request.mode === 'setup') {
+    if (!request.secret) throw new VaultsmithError('USAGE', 'rotate --setup: name the secret');
+    return setupAlternating(loaded, request, ctx);
+  }
   const inFlight = await pendingRotations(loaded.dir, request.env);
   let keys: string[];
   if (request.mode === 'start') {

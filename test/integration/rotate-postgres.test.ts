@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
-import { pgCanLogin, setRoleVerifier, setupAlternatingRoles } from '../../src/rotate/strategies/postgres.js';
+import { pgCanLogin, setRoleVerifier } from '../../src/rotate/strategies/postgres.js';
 import { runCli } from '../helpers/cli.js';
 import { startPostgres, type StartedPostgres } from '../helpers/postgres.js';
 import { hasTool, requireTool } from '../helpers/tools.js';
@@ -114,16 +114,19 @@ test('postgres: SIGKILL at every phase boundary, then --resume / --abort, always
 
 test('postgres-alternating: flips between two login roles; a reconnecting client never fails; both fault-tolerant', async (t) => {
   if (!requireTool(t, PG_CTL)) return;
-  await setupAlternatingRoles(server!.adminUrl, { owner: 'app_owner', roles: ['app_blue', 'app_green'], database: 'appdb' });
   const firstPassword = `blue-${Math.random().toString(36).slice(2)}`;
-  await admin((c) => setRoleVerifier(c, 'app_blue', firstPassword));
   const project = await makeProject(
-    manifestFor({ strategy: 'postgres-alternating', roles: ['app_blue', 'app_green'], grace: '1s' }),
+    manifestFor({ strategy: 'postgres-alternating', roles: ['app_blue', 'app_green'], owner_role: 'app_owner', grace: '1s' }),
     { db_user: 'app_blue', db_password: firstPassword },
   );
+  t.after(() => project.cleanup());
   // Setting another role's password needs an administrative login; it comes from the environment.
   project.env.VAULTSMITH_ADMIN_URL = server!.adminUrl;
-  t.after(() => project.cleanup());
+  const setup = await runCli(['rotate', 'test', 'db_password', '--setup'], { cwd: project.dir, env: project.env });
+  assert.equal(setup.code, 0, setup.stderr);
+  const roles = await admin((c) => c.query<{ rolname: string; rolcanlogin: boolean }>("SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname IN ('app_blue', 'app_green', 'app_owner') ORDER BY rolname"));
+  assert.deepEqual(roles.rows.map((r) => `${r.rolname}:${r.rolcanlogin}`), ['app_blue:true', 'app_green:true', 'app_owner:false']);
+  assert.equal(await pgCanLogin(login({ db_user: 'app_blue', db_password: firstPassword })), true, 'set-up gave the role in use the vault password');
 
   // A client that reconnects in a loop with whatever the vault (the delivered environment) says.
   let running = true;

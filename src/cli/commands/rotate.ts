@@ -9,6 +9,7 @@ const help = `Usage: vaultsmith rotate ENV SECRET [--dry-run] [--yes] [--json] [
        vaultsmith rotate ENV --due [--yes] [--json]
        vaultsmith rotate ENV [SECRET] --resume [--finish-now] [--json]
        vaultsmith rotate ENV [SECRET] --abort [--json]
+       vaultsmith rotate ENV SECRET --setup        (postgres-alternating, once)
 
 Rotates a secret against the service that uses it, in phases that are each safe to repeat:
   prepare  generate the new value and store it as pending in the encrypted vault
@@ -31,6 +32,10 @@ Options:
                    period has ended (for cron)
   --resume         continue interrupted rotations (all of ENV, or SECRET)
   --abort          undo interrupted rotations (all of ENV, or SECRET)
+  --setup          one-time set-up for postgres-alternating (needs the administrative URL):
+                   creates the NOLOGIN owner role (rotation.owner_role, default <role a>_owner)
+                   and the two LOGIN roles as its members acting as it, and gives the role in
+                   use the vault's current password
   --finish-now     retire the old credential now instead of after the grace period
   --dry-run        show what would happen; change nothing
   --yes            required for environments marked production: true
@@ -58,6 +63,7 @@ export const rotateCommand: Command = {
   async run(args, ctx) {
     const { values, positionals } = parseCommandArgs('rotate', args, {
       due: { type: 'boolean' },
+      setup: { type: 'boolean' },
       resume: { type: 'boolean' },
       abort: { type: 'boolean' },
       'finish-now': { type: 'boolean' },
@@ -70,9 +76,10 @@ export const rotateCommand: Command = {
     const [env, secret, extra] = positionals;
     if (!env) throw new VaultsmithError('USAGE', 'rotate: missing ENV', { hint: "see 'vaultsmith rotate --help'" });
     if (extra !== undefined) throw new VaultsmithError('USAGE', `rotate: unexpected argument '${extra}'`);
-    const modes = (['due', 'resume', 'abort'] as const).filter((m) => values[m]);
+    const modes = (['due', 'resume', 'abort', 'setup'] as const).filter((m) => values[m]);
     if (modes.length > 1) throw new VaultsmithError('USAGE', `rotate: --${modes.join(' and --')} cannot be combined`);
     const mode: RotateMode = modes[0] ?? 'start';
+    if (mode === 'setup' && !secret) throw new VaultsmithError('USAGE', 'rotate: --setup needs SECRET');
     if (mode === 'due' && secret) throw new VaultsmithError('USAGE', 'rotate: --due takes no SECRET');
     if (values['dry-run'] && mode !== 'start') throw new VaultsmithError('USAGE', 'rotate: --dry-run only applies to a new rotation');
     const loaded = await loadManifest({ path: values.manifest, cwd: ctx.cwd });
