@@ -4,7 +4,7 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync, copyFileSync } from 'node:fs';
+import { readFileSync, existsSync, copyFileSync, symlinkSync, lstatSync, chownSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { run } from '../../src/cli/run.js';
@@ -376,5 +376,36 @@ describe('audit trail', () => {
     const r = await cli(['view', f, '--vault-password-file', pw.path], undefined, { VAULTSMITH_AUDIT_LOG: join(box.dir, 'not-a-dir', 'audit.jsonl') });
     assertFailed(r, /^ERROR! audit log/, { code: 7 });
     assert.ok(!r.stdout.includes('refused-value'));
+  });
+});
+
+describe('file identity', () => {
+  test('a symlink is followed: the target is replaced, the link stays a link', async () => {
+    const target = box.file('link-target.yml', 'via: link\n');
+    const link = join(box.dir, 'link.yml');
+    symlinkSync(target, link);
+    const r = await cli(['encrypt', link, '--vault-password-file', pw.path]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(lstatSync(link).isSymbolicLink());
+    assert.match(box.read(target).toString(), /^\$ANSIBLE_VAULT;/);
+  });
+
+  test('rekey and edit keep the owner and group (as root)', async (t) => {
+    if (process.getuid?.() !== 0) {
+      t.skip('needs root to chown');
+      return;
+    }
+    const f = box.file('owned.yml', 'o: 1\n', 0o640);
+    await cli(['encrypt', f, '--vault-password-file', pw.path]);
+    chownSync(f, 4321, 4322);
+    const r = await cli(['rekey', f, '--vault-password-file', pw.path, '--new-vault-password-file', other.path]);
+    assert.equal(r.code, 0, r.stderr);
+    const st = statSync(f);
+    assert.deepEqual([st.uid, st.gid, st.mode & 0o777], [4321, 4322, 0o640]);
+    const ed = box.file('owner-editor.sh', '#!/bin/sh\necho "o: 2" > "$1"\n', 0o700);
+    const e = await cli(['edit', f, '--vault-password-file', other.path], undefined, { EDITOR: ed });
+    assert.equal(e.code, 0, e.stderr);
+    const after = statSync(f);
+    assert.deepEqual([after.uid, after.gid, after.mode & 0o777], [4321, 4322, 0o640]);
   });
 });
