@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Document } from 'yaml';
 import { isMap } from 'yaml';
-import { VaultsmithError } from '../errors.js';
+import { VaultsmithError, isVaultsmithError } from '../errors.js';
 import { withFileLock } from '../internal/file-lock.js';
 import { parseDuration } from './duration.js';
 import {
@@ -179,7 +179,11 @@ class Rotation {
         this.log(`waiting for the grace period: the old credential is retired after ${this.entry.finishAfter} (run --resume then)`);
         return this.result('in-grace');
       }
-      await this.runPhase(phase);
+      try {
+        await this.runPhase(phase);
+      } catch (e) {
+        throw pausedError(e, this.target, this.entry.phase);
+      }
       this.entry.phase = phase;
       if (phase === 'record') delete this.journal.rotations[this.target.secretKey];
       await this.saveJournal();
@@ -293,6 +297,15 @@ class Rotation {
   }
 }
 
+/** Adds what to do next to a failure inside a phase: the rotation is paused, not lost. */
+function pausedError(e: unknown, target: RotationTarget, done: Phase | null): VaultsmithError {
+  const base = isVaultsmithError(e) ? e : new VaultsmithError('INTERNAL', e instanceof Error ? e.message : String(e), { cause: e });
+  const hint =
+    `the rotation of ${target.secretKey} is paused after phase ${done ?? 'start'}; fix the cause, then run ` +
+    `'vaultsmith rotate ${target.env} --resume' (or '--abort' to undo)`;
+  return new VaultsmithError(base.code, base.message, { hint: base.hint ? `${base.hint}; ${hint}` : hint, cause: base });
+}
+
 async function withJournalLock<T>(target: RotationTarget, fn: () => Promise<T>): Promise<T> {
   const path = journalPath(target.manifestDir, target.env);
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
@@ -332,7 +345,8 @@ export async function startRotation(target: RotationTarget, options: { dryRun?: 
   try {
     return await withJournalLock(target, run);
   } catch (e) {
-    await target.audit?.({ action: 'rotate', outcome: 'error', detail: e instanceof Error ? e.message : String(e) }).catch(() => undefined);
+    // Audit events carry error codes, never messages.
+    await target.audit?.({ action: 'rotate', outcome: 'error', detail: isVaultsmithError(e) ? e.code : 'INTERNAL' }).catch(() => undefined);
     throw e;
   }
 }

@@ -110,3 +110,38 @@ test('manual strategy: rotate refuses with a reminder; status lists it', async (
   const s = await runCli(['status', 'test', '--json'], { cwd: project.dir, env: project.env });
   assert.equal(JSON.parse(s.stdout)[0].strategy, 'manual');
 });
+
+test('a failing phase pauses the rotation with a hint; --abort reverts the service and drops the pending value', async (t) => {
+  const project = await makeProject(
+    {
+      secrets: {
+        api_token: {
+          generate: { kind: 'hex', bytes: 16 },
+          rotation: { strategy: 'command', period: '30d', apply: 'cat > service-token', test: 'echo "service said no" >&2; exit 3', revert: 'cat > service-token' },
+        },
+      },
+      variables: { API_TOKEN: { secret: 'api_token' } },
+    },
+    { api_token: 'initial-token-value' },
+  );
+  t.after(() => project.cleanup());
+  const dry = await runCli(['rotate', 'test', 'api_token', '--dry-run'], { cwd: project.dir, env: project.env });
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.equal(readText(join(project.dir, 'service-token')), '', 'dry run touches nothing');
+  assert.ok(!('vaultsmith_pending' in (await project.readVault())), 'dry run stores nothing');
+
+  const r = await runCli(['rotate', 'test', 'api_token'], { cwd: project.dir, env: project.env });
+  assert.equal(r.code, 6, 'external failure exit code');
+  assert.match(r.stderr, /^ERROR! rotation test command failed with exit 3: service said no$/m);
+  assert.match(r.stderr, /^hint: .*paused after phase apply.*--resume.*--abort/m);
+  const paused = await project.readVault();
+  assert.ok(typeof (paused.vaultsmith_pending as Record<string, unknown>)?.api_token === 'string', 'the new value is kept as pending');
+  assert.ok(readText(join(project.dir, 'service-token')) === (paused.vaultsmith_pending as Record<string, string>).api_token, 'apply ran');
+
+  const abort = await runCli(['rotate', 'test', '--abort'], { cwd: project.dir, env: project.env });
+  assert.equal(abort.code, 0, abort.stderr);
+  const after = await project.readVault();
+  assert.equal(after.api_token, 'initial-token-value');
+  assert.ok(!('vaultsmith_pending' in after), 'pending value dropped');
+  assert.equal(readText(join(project.dir, 'service-token')), 'initial-token-value', 'revert reinstated the current value');
+});
