@@ -104,6 +104,29 @@ describe('round trips with the real ansible-vault', () => {
   });
 });
 
+describe('edit racing the real ansible-vault', () => {
+  test('ansible-vault rekeys the file while we edit: nothing is lost, our edit lands beside it', async (t) => {
+    if (!requireTool(t, 'ansible-vault')) return;
+    const f = box.file('race.yml', 'value: original\n');
+    await ours(['encrypt', f, '--vault-password-file', pw.path]);
+    const editor = box.file(
+      'race-editor.sh',
+      `#!/bin/sh\nansible-vault rekey '${f}' --vault-password-file '${pw.path}' --new-vault-password-file '${other.path}' >/dev/null 2>&1 || exit 9\nsed -i 's/original/ours/' "$1"\n`,
+      0o700,
+    );
+    const r = await runCli(['edit', f, '--vault-password-file', pw.path], { cwd: box.dir, env: { ...box.env, EDITOR: editor } });
+    assert.equal(r.code, 5, r.stderr);
+    assert.match(r.stderr, /changed on disk while it was being edited/);
+    const theirsNow = theirs(['view', f, '--vault-password-file', other.path]);
+    assert.equal(theirsNow.stdout, 'value: original\n');
+    const saved = /saved encrypted as (\S+);/.exec(r.stderr)?.[1];
+    assert.ok(saved, r.stderr);
+    const mine = theirs(['view', saved, '--vault-password-file', pw.path]);
+    assert.equal(mine.code, 0, mine.stderr);
+    assert.equal(mine.stdout, 'value: ours\n');
+  });
+});
+
 describe('errors side by side with ansible-vault', () => {
   /** Both fail with exit 1; our first line starts with ansible-vault's message up to `upTo`. */
   async function compare(args: string[], upTo: RegExp, file: string): Promise<void> {
