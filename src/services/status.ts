@@ -53,10 +53,13 @@ export async function secretStatuses(loaded: LoadedManifest, env: string, now: D
     const rotation = spec.rotation;
     if (!rotation) continue;
     const record = history.secrets[secret];
-    const changed = record ? new Date(record.lastChangedAt) : vaultMtime;
-    const source: SecretStatus['source'] = record ? 'history' : vaultMtime ? 'file-mtime' : 'unknown';
-    const periodMs = parseDuration(rotation.period, 'period');
     const entry = journal.rotations[secret];
+    // A delivered value is live even while the old one waits out its grace period.
+    const delivered = entry?.deliveredAt ? new Date(entry.deliveredAt) : null;
+    const recorded = record ? new Date(record.lastChangedAt) : null;
+    const changed = delivered && (!recorded || delivered > recorded) ? delivered : (recorded ?? vaultMtime);
+    const source: SecretStatus['source'] = delivered || record ? 'history' : vaultMtime ? 'file-mtime' : 'unknown';
+    const periodMs = parseDuration(rotation.period, 'period');
     const due = changed ? new Date(changed.getTime() + periodMs) : null;
     const finishAfter = entry?.phase === 'deliver' && entry.finishAfter ? entry.finishAfter : null;
     out.push({

@@ -102,6 +102,7 @@ test('status: ages across init, set and rotate; overdue detection; Prometheus ou
   assert.deepEqual(results.map((r) => r.secret), ['vault_field_encryption_key'], '--due picks exactly the overdue secret');
   const inGrace = (await statusOf()).get('vault_field_encryption_key')!;
   assert.equal(inGrace.rotationInProgress, true, 'the 30d grace period shows as a rotation in progress');
+  assert.ok(inGrace.ageSeconds < 120 && !inGrace.overdue, 'the delivered value counts from delivery, not from the old record');
   const fin = await cli(['rotate', 'staging', '--resume', '--finish-now']);
   assert.equal(fin.code, 0, fin.stderr);
   const afterRotate = (await statusOf()).get('vault_field_encryption_key')!;
