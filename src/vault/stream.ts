@@ -120,8 +120,15 @@ async function* readChunks(path: string, chunkSize = READ_CHUNK): AsyncGenerator
 // Encryption
 // ---------------------------------------------------------------------------------------------
 
-/** Pass 1 of encryption: HMAC of the ciphertext, plaintext length, and Ansible's is_encrypted test. */
-async function hmacOfPlaintextFile(inputPath: string, keys: VaultKeys): Promise<{ hmac: Buffer; looksEncrypted: boolean }> {
+/**
+ * One encryption pass over the plaintext file: returns the HMAC of the ciphertext and Ansible's
+ * is_encrypted verdict on the input; hands each ciphertext chunk (padding included) to `sink`.
+ */
+async function encryptPass(
+  inputPath: string,
+  keys: VaultKeys,
+  sink: ((ciphertext: Buffer) => Promise<void>) | null,
+): Promise<{ hmac: Buffer; looksEncrypted: boolean }> {
   const cipher = createVaultCipher(keys);
   const hmac = createVaultHmac(keys);
   let length = 0;
@@ -132,18 +139,43 @@ async function hmacOfPlaintextFile(inputPath: string, keys: VaultKeys): Promise<
     if (startsWithMagic && ascii) {
       for (let i = 0; i < chunk.length; i++) if (chunk[i]! > 0x7f) ascii = false;
     }
-    hmac.update(cipher.update(chunk));
     length += chunk.length;
+    const ciphertext = cipher.update(chunk);
+    hmac.update(ciphertext);
+    if (sink) await sink(ciphertext);
   }
-  hmac.update(cipher.update(pkcs7Padding(length)));
-  hmac.update(cipher.final());
+  const tail = Buffer.concat([cipher.update(pkcs7Padding(length)), cipher.final()]);
+  hmac.update(tail);
+  if (sink) await sink(tail);
   return { hmac: hmac.digest(), looksEncrypted: startsWithMagic && ascii };
+}
+
+interface EncryptPlan {
+  salt: Buffer;
+  keys: VaultKeys;
+  /** Header line plus the outer hex of hex(salt) \n hex(hmac) \n, wrapped; fixed length. */
+  head: (hmac: Buffer) => Buffer;
+}
+
+async function planEncryption(secret: VaultSecret, options: EncryptVaultOptions): Promise<EncryptPlan> {
+  checkEncryptInputs(secret, options.salt);
+  const headerLine = Buffer.from(`${formatVaultHeader(resolveEncryptLabel(secret, options))}\n`, 'latin1');
+  const salt = options.salt ? Buffer.from(options.salt) : newSalt();
+  const keys = await deriveKeys(secret.password, salt);
+  return { salt, keys, head: (hmac) => Buffer.concat([headerLine, new OuterHexWriter().push(innerPrefix(salt, hmac))]) };
+}
+
+/** The writer state after the head: its column depends only on the salt length. */
+function writerAfterHead(plan: EncryptPlan): OuterHexWriter {
+  const writer = new OuterHexWriter();
+  writer.push(innerPrefix(plan.salt, Buffer.alloc(32)));
+  return writer;
 }
 
 /**
  * Encrypts the file at `inputPath` into vault text written to `output` (which is not ended).
- * Byte-identical to encryptVault for the same salt. Nothing is written if the input cannot be read
- * or already is a vault.
+ * Byte-identical to encryptVault for the same salt. The HMAC comes before the ciphertext, so the
+ * input is read twice; nothing is written if it cannot be read or already is a vault.
  */
 export async function encryptVaultStream(
   inputPath: string,
@@ -151,36 +183,41 @@ export async function encryptVaultStream(
   secret: VaultSecret,
   options: EncryptVaultOptions = {},
 ): Promise<void> {
-  checkEncryptInputs(secret, options.salt);
-  const label = resolveEncryptLabel(secret, options);
-  const headerLine = `${formatVaultHeader(label)}\n`;
-  const salt = options.salt ? Buffer.from(options.salt) : newSalt();
-  const keys = await deriveKeys(secret.password, salt);
+  const plan = await planEncryption(secret, options);
   try {
-    const first = await hmacOfPlaintextFile(inputPath, keys);
+    const first = await encryptPass(inputPath, plan.keys, null);
     if (first.looksEncrypted) throw alreadyEncryptedError(inputPath);
-
-    const writer = new OuterHexWriter();
-    await writeTo(output, Buffer.concat([Buffer.from(headerLine, 'latin1'), writer.push(innerPrefix(salt, first.hmac))]));
-    const cipher = createVaultCipher(keys);
-    const hmac = createVaultHmac(keys);
-    let length = 0;
-    for await (const chunk of readChunks(inputPath)) {
-      length += chunk.length;
-      const ciphertext = cipher.update(chunk);
-      hmac.update(ciphertext);
-      await writeTo(output, writer.pushCiphertext(ciphertext));
-    }
-    const tail = Buffer.concat([cipher.update(pkcs7Padding(length)), cipher.final()]);
-    hmac.update(tail);
-    await writeTo(output, Buffer.concat([writer.pushCiphertext(tail), writer.finish()]));
-    if (!hmacMatches(first.hmac, hmac.digest())) {
-      throw new VaultsmithError('CONFLICT', `${inputPath} changed while it was being encrypted; the output is invalid`, {
-        hint: 'run the command again once nothing else writes the file',
-      });
-    }
+    await writeTo(output, plan.head(first.hmac));
+    const writer = writerAfterHead(plan);
+    const second = await encryptPass(inputPath, plan.keys, (ciphertext) => writeTo(output, writer.pushCiphertext(ciphertext)));
+    await writeTo(output, writer.finish());
+    if (!hmacMatches(first.hmac, second.hmac)) throw inputChanged(inputPath);
   } finally {
-    wipeKeys(keys);
+    wipeKeys(plan.keys);
+  }
+}
+
+function inputChanged(inputPath: string): VaultsmithError {
+  return new VaultsmithError('CONFLICT', `${inputPath} changed while it was being encrypted; the output is invalid`, {
+    hint: 'run the command again once nothing else writes the file',
+  });
+}
+
+/**
+ * Single-pass variant for a file we own: writes a placeholder HMAC, streams the ciphertext, and
+ * returns the real head to be written over the placeholder (same length) at position 0.
+ */
+async function encryptIntoOwnedFile(inputPath: string, output: Writable, secret: VaultSecret, options: EncryptVaultOptions): Promise<Patch[]> {
+  const plan = await planEncryption(secret, options);
+  try {
+    await writeTo(output, plan.head(Buffer.alloc(32)));
+    const writer = writerAfterHead(plan);
+    const result = await encryptPass(inputPath, plan.keys, (ciphertext) => writeTo(output, writer.pushCiphertext(ciphertext)));
+    if (result.looksEncrypted) throw alreadyEncryptedError(inputPath);
+    await writeTo(output, writer.finish());
+    return [{ position: 0, data: plan.head(result.hmac) }];
+  } finally {
+    wipeKeys(plan.keys);
   }
 }
 
@@ -576,7 +613,12 @@ async function deriveCandidates(secrets: VaultSecret[], header: VaultHeader, sal
  * and owner, and renames it over the target. On any failure the target is untouched and the temp
  * file removed. `outputPath` may be the input of `produce`: it is only replaced at the end.
  */
-async function writeFileAtomically(outputPath: string, produce: (output: Writable) => Promise<void>): Promise<void> {
+interface Patch {
+  position: number;
+  data: Buffer;
+}
+
+async function writeFileAtomically(outputPath: string, produce: (output: Writable) => Promise<Patch[] | void>): Promise<void> {
   const dir = dirname(outputPath);
   let existing: Stats | undefined;
   try {
@@ -595,16 +637,17 @@ async function writeFileAtomically(outputPath: string, produce: (output: Writabl
       throw ioError('cannot write', outputPath, e);
     }
     created = true;
-    const stream = createWriteStream('', { fd: handle.fd, autoClose: false, highWaterMark: 2 << 20 });
+    const stream = createWriteStream('', { fd: handle.fd, autoClose: false, highWaterMark: 8 << 20 });
     let streamError: unknown;
     stream.on('error', (e) => (streamError ??= e));
     try {
-      await produce(stream);
+      const patches = await produce(stream);
       await new Promise<void>((resolve, reject) => {
         if (streamError) return reject(streamError);
         stream.once('error', reject);
         stream.end(() => (streamError ? reject(streamError) : resolve()));
       });
+      for (const patch of patches ?? []) await handle.write(patch.data, 0, patch.data.length, patch.position);
       await handle.sync();
       if (existing) {
         await handle.chmod(existing.mode & 0o7777);
@@ -640,7 +683,8 @@ export async function encryptVaultFile(
   secret: VaultSecret,
   options: EncryptVaultOptions = {},
 ): Promise<void> {
-  await writeFileAtomically(outputPath, (output) => encryptVaultStream(inputPath, output, secret, options));
+  // The temp file is ours, so one pass suffices: the HMAC is patched in at the end.
+  await writeFileAtomically(outputPath, (output) => encryptIntoOwnedFile(inputPath, output, secret, options));
 }
 
 /** Decrypts `inputPath` into `outputPath` atomically (input may equal output); returns what matched. */

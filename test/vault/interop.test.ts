@@ -135,7 +135,8 @@ test('ansible-vault CLI: encrypt → vaultsmith decrypt, vaultsmith encrypt → 
     ansibleVault(['encrypt', '--vault-id', `ci@${passwordFile}`, theirsPath]),
     ansibleVault(['decrypt', '--vault-password-file', passwordFile, '--output', '-', oursPath]),
     ansibleVault(['view', '--vault-id', `ci@${passwordFile}`, oursPath], { env: { PATH: process.env.PATH, HOME: process.env.HOME, PAGER: 'cat' } }),
-    ansibleVault(['encrypt_string', '--vault-id', `ci@${passwordFile}`, '--name', 'db_password', 'hunter2-not-a-secret']),
+    // The value goes through stdin, never argv.
+    ansibleVault(['encrypt_string', '--vault-id', `ci@${passwordFile}`, '--stdin-name', 'db_password'], { input: 'hunter2-not-a-secret' }),
   ]);
   assert.equal(encrypted.code, 0, encrypted.stderr);
   const theirText = await fsp.readFile(theirsPath);
