@@ -105,7 +105,11 @@ for (const [name, make, code, message] of cases) {
 
 test('wrong password and a flipped ciphertext byte are DecryptionFailedError (HMAC mismatch)', async () => {
   await assert.rejects(decryptVault(valid, [{ label: 'default', password: Buffer.from('wrong') }]), DecryptionFailedError);
-  const flipped = replaceBodyChar(valid, 6, 7, valid.split('\n')[5]![6] === '3' ? '6' : '3');
+  // Change one inner hex digit to another valid one ("3X" → "3Y"), so only the HMAC can notice.
+  const line6 = valid.split('\n')[5]!;
+  let pair = 0;
+  while (line6[pair] !== '3') pair += 2;
+  const flipped = replaceBodyChar(valid, 6, pair + 2, line6[pair + 1] === '0' ? '1' : '0');
   await assert.rejects(decryptVault(flipped, secrets), DecryptionFailedError);
   const stream = await decryptWithStream(flipped, 'flipped');
   assert.ok(stream.error instanceof DecryptionFailedError);
