@@ -101,3 +101,22 @@ test('scan reports unencrypted vaults, password files in the repo, loose permiss
     p.cleanup();
   }
 });
+
+test('scan --staged looks only at what the next commit adds, including force-added password files', async (t) => {
+  if (!requireTool(t, 'git')) return;
+  const p = await makeGitProject();
+  try {
+    p.write('staged.env.example', `TOKEN=${encodeURIComponent(p.values.db_password!)}\n`);
+    p.write('unstaged.txt', `${p.values.api_token}\n`); // in the tree, not staged
+    p.write('.vault_pass_staging', 'x\n');
+    p.git('add', 'staged.env.example');
+    p.git('add', '-f', '.vault_pass_staging');
+    const r = await runCli(['scan', '--staged', '--json'], { cwd: p.root, env: p.env });
+    assert.equal(r.code, 4);
+    const found = JSON.parse(r.stdout).findings.map((f: { where: string; kind: string; file: string }) => `${f.where} ${f.kind} ${f.file}`);
+    assert.deepEqual(found.sort(), ['index password-file-in-repo .vault_pass_staging', 'index secret staged.env.example']);
+    assertNoValues(p, r.stdout + r.stderr);
+  } finally {
+    p.cleanup();
+  }
+});
