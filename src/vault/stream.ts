@@ -2,8 +2,9 @@
  * Streaming encrypt/decrypt for large vaults with memory bounded by the chunk size, not the file
  * size. The format puts the HMAC before the ciphertext, so both directions make two passes
  * (docs/FORMAT.md, "Streaming"):
- * - encrypt: pass 1 computes the HMAC, pass 2 re-encrypts and writes (and checks the input did not
- *   change in between);
+ * - encrypt to a stream: pass 1 computes the HMAC, pass 2 re-encrypts and writes (and checks the
+ *   input did not change in between); encrypt to a file makes one pass and patches the HMAC into
+ *   its own temp file at the end;
  * - decrypt: pass 1 decodes the double hex and verifies the HMAC while keeping the (non-secret)
  *   ciphertext aside, in memory when small or in a temp file; pass 2 decrypts it. No plaintext is
  *   written before the whole file is authenticated.
