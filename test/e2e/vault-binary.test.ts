@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { requireTool } from '../helpers/tools.js';
 import { sandbox, type Sandbox } from '../secrets/kit.js';
 
 const CLI = resolve('dist/cli.js');
@@ -68,6 +69,24 @@ describe('vaultsmith binary', () => {
     const dec = bin(['decrypt', f, '--vault-password-file', pw.path]);
     assert.equal(dec.code, 0, dec.stderr);
     assert.ok(readFileSync(f).equals(data));
+  });
+
+  test('on a terminal: view pages through $PAGER and encrypt reports success on stderr', (t) => {
+    if (!requireTool(t, 'script')) return;
+    const f = box.file('tty.yml', 'paged: yes\n');
+    const onTty = (command: string) =>
+      spawnSync('script', ['-qec', command, '/dev/null'], {
+        cwd: box.dir,
+        env: { ...box.env, PAGER: 'tr a-z A-Z' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    const enc = onTty(`'${process.execPath}' '${CLI}' encrypt '${f}' --vault-password-file '${pw.path}'`);
+    assert.equal(enc.status, 0, enc.stdout);
+    assert.match(enc.stdout, /Encryption successful/);
+    const view = onTty(`'${process.execPath}' '${CLI}' view '${f}' --vault-password-file '${pw.path}'`);
+    assert.equal(view.status, 0, view.stdout);
+    assert.match(view.stdout, /PAGED: YES/);
   });
 
   test('SIGTERM during edit wipes the plaintext copy and leaves the vault unchanged', async () => {
