@@ -25,16 +25,24 @@ test('decryptVault(encryptVault(x)) = x for any bytes, password and label', asyn
   );
 });
 
+/** The inner payload (outer hex decoded), lower-cased: what remains once hex case is ignored. */
+function innerIgnoringCase(text: string): string {
+  const body = text.slice(text.indexOf('\n') + 1).replace(/[\r\n]/g, '');
+  return Buffer.from(body, 'hex').toString('latin1').toLowerCase();
+}
+
 /**
  * A flip may only be accepted where the format itself is not authenticated or is lenient, exactly as
- * in Ansible: the header line (label, 1.1 ↔ 1.2), the case of a hex letter, a line-break character.
+ * in Ansible: the header line (label, 1.1 ↔ 1.2), a line-break character, or the case of a hex
+ * letter — in the outer hex, or in the inner hex ("61" 'a' → "41" 'A').
  */
 function isToleratedFlip(original: string, index: number, flipped: number): boolean {
   if (index < original.indexOf('\n')) return true;
   const before = original.charCodeAt(index);
   const isLineBreak = (c: number) => c === 0x0a || c === 0x0d;
   if (isLineBreak(before) && isLineBreak(flipped)) return true;
-  return String.fromCharCode(before).toLowerCase() === String.fromCharCode(flipped).toLowerCase();
+  const changed = original.slice(0, index) + String.fromCharCode(flipped) + original.slice(index + 1);
+  return innerIgnoringCase(changed) === innerIgnoringCase(original);
 }
 
 test('any single byte flip is rejected, or accepted only where Ansible is lenient — never a different plaintext', async () => {
