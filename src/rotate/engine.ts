@@ -331,6 +331,13 @@ export async function startRotation(target: RotationTarget, options: { dryRun?: 
     }
     currentValue(target, values);
     if (target.spec.strategy === 'manual') rotation.strategy.generate(rotation.context(), '', values);
+    // Look first: a service that is down or already refuses the current value is reported before
+    // anything is stored, so a failed start leaves no state behind.
+    if (rotation.strategy.accepts && !(await rotation.strategy.accepts(rotation.context(), values))) {
+      throw new VaultsmithError('EXTERNAL', `the service does not accept the current value of ${key} in ${target.env}; not rotating`, {
+        hint: 'fix the current credential first (the vault and the service disagree)',
+      });
+    }
     if (options.dryRun) {
       rotation.entry = { strategy: rotation.strategy.name, startedAt: rotation.now().toISOString(), phase: null, state: {} };
       rotation.steps.push(...PHASES.map((p) => `would run phase ${p}`));

@@ -164,3 +164,15 @@ test('postgres-alternating: flips between two login roles; a reconnecting client
     assert,
   );
 });
+
+test('postgres: a vault credential the server already refuses is reported before anything is stored', async (t) => {
+  if (!requireTool(t, PG_CTL)) return;
+  const { project } = await singleRoleProject('app_mismatch');
+  t.after(() => project.cleanup());
+  await admin((c) => setRoleVerifier(c, 'app_mismatch', `changed-behind-our-back-${Date.now()}`));
+  const r = await runCli(['rotate', 'test', 'db_password'], { cwd: project.dir, env: project.env });
+  assert.equal(r.code, 6);
+  assert.match(r.stderr, /^ERROR! the service does not accept the current value of db_password in test; not rotating$/m);
+  assert.ok(!('vaultsmith_pending' in (await project.readVault())), 'nothing stored');
+  assert.equal(readText(join(project.dir, '.vaultsmith', 'rotation-test.json')), '', 'no journal left');
+});
