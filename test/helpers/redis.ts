@@ -8,8 +8,10 @@ import { freePort } from './postgres.js';
 export interface StartedRedis {
   host: string;
   port: number;
-  /** The ACL file the server loads and `ACL SAVE` writes. */
+  /** The ACL file the server loads and `ACL SAVE` writes (absent with useAclFile: false). */
   aclFile: string;
+  /** The server's config file (CONFIG REWRITE target). */
+  confFile: string;
   dir: string;
   stop(): Promise<void>;
 }
@@ -17,6 +19,8 @@ export interface StartedRedis {
 export interface StartRedisOptions {
   /** Initial ACL lines (e.g. `user default on #<sha256> ~* &* +@all`); default: `default` user with nopass. */
   aclLines?: string[];
+  /** false: no aclfile; the ACL lines go into redis.conf (persisted by CONFIG REWRITE). Default true. */
+  useAclFile?: boolean;
 }
 
 function waitForPort(port: number, timeoutMs: number): Promise<void> {
@@ -43,11 +47,18 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Start
   const dir = mkdtempSync(join(tmpdir(), 'vs-redis-'));
   const aclFile = join(dir, 'users.acl');
   const port = await freePort();
-  writeFileSync(aclFile, (options.aclLines ?? []).map((l) => `${l}\n`).join(''), { mode: 0o600 });
+  const useAclFile = options.useAclFile !== false;
+  const aclLines = options.aclLines ?? [];
+  if (useAclFile) writeFileSync(aclFile, aclLines.map((l) => `${l}\n`).join(''), { mode: 0o600 });
   const confFile = join(dir, 'redis.conf');
   writeFileSync(
     confFile,
-    [`bind 127.0.0.1`, `port ${port}`, `save ""`, `appendonly no`, `dir ${dir}`, `aclfile ${aclFile}`, `logfile ${join(dir, 'redis.log')}`, 'daemonize no', ''].join('\n'),
+    [
+      `bind 127.0.0.1`, `port ${port}`, `save ""`, `appendonly no`, `dir ${dir}`, `logfile ${join(dir, 'redis.log')}`, 'daemonize no',
+      ...(useAclFile ? [`aclfile ${aclFile}`] : aclLines),
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
   );
   const child = spawn('redis-server', [confFile], { stdio: 'ignore' });
   let exited = false;
@@ -63,6 +74,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Start
     host: '127.0.0.1',
     port,
     aclFile,
+    confFile,
     dir,
     stop: async () => {
       if (!exited) {

@@ -111,3 +111,21 @@ test('redis: ACL dual passwords — both work during the grace period, the old s
     assert,
   );
 });
+
+test('redis without an aclfile: the ACL change is persisted with CONFIG REWRITE into redis.conf', async (t) => {
+  if (!requireTool(t, 'redis-server')) return;
+  const first = `conf-${Math.random().toString(36).slice(2)}`;
+  const local = await startRedis({ useAclFile: false, aclLines: [`user default on #${redisPasswordHash(first)} ~* &* +@all`] });
+  t.after(() => local.stop());
+  const m = manifest();
+  m.settings.redis_port = local.port;
+  const project = await makeProject(m, { redis_password: first, redis_url: `redis://:${first}@${local.host}:${local.port}/2` });
+  t.after(() => project.cleanup());
+  const r = await runCli(['rotate', 'test', 'redis_password', '--finish-now'], { cwd: project.dir, env: project.env });
+  assert.equal(r.code, 0, r.stderr);
+  const values = await project.readVault();
+  const conf = readFileSync(local.confFile, 'utf8');
+  assert.ok(conf.includes(redisPasswordHash(String(values.redis_password))), 'redis.conf holds the new hash');
+  assert.ok(!conf.includes(redisPasswordHash(first)), 'redis.conf no longer holds the old hash');
+  assert.ok(!conf.includes(String(values.redis_password)), 'redis.conf holds no plaintext password');
+});
