@@ -10,6 +10,9 @@ export interface VaultSecret {
 export interface VaultHeader {
   version: '1.1' | '1.2';
   cipher: 'AES256';
-  /** The vault-id label from a 1.2 header; null for 1.1. */
+  /**
+   * The vault-id label (4th header field, unauthenticated); null when absent or empty. Written only
+   * in 1.2 headers; like Ansible, a 4th field is read even from a 1.1 header. See docs/FORMAT.md.
+   */
   label: string | null;
 }
