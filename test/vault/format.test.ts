@@ -1,0 +1,35 @@
+// The envelope encoder's fast paths (WebAssembly kernel, JS table) against the plain definition
+// hex(hex(bytes)) wrapped at 80 columns, for any chunking and starting column.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { formatVaultHeader, isEncryptedVault } from '../../src/vault/index.js';
+import { OuterHexWriter } from '../../src/vault/format.js';
+import { hexKernels } from '../../src/vault/hex-kernels.js';
+
+test('pushCiphertext (kernel and JS paths) equals push(hex(ciphertext)) for any chunking and column', () => {
+  assert.ok(hexKernels(), 'WebAssembly kernels should compile on Node 20');
+  for (const prefixLength of [0, 4, 20, 36, 76]) {
+    const chunks = [randomBytes(5000), randomBytes(3), randomBytes(300_000), randomBytes(4096), randomBytes(17)];
+    const fast = new OuterHexWriter();
+    const plain = new OuterHexWriter();
+    const prefix = Buffer.alloc(prefixLength / 2, 0x61);
+    const a = [fast.push(prefix), ...chunks.map((c) => fast.pushCiphertext(c)), fast.finish()];
+    const b = [plain.push(prefix), ...chunks.map((c) => plain.push(Buffer.from(c.toString('hex'), 'latin1'))), plain.finish()];
+    assert.ok(Buffer.concat(a).equals(Buffer.concat(b)), `prefix ${prefixLength}`);
+    const lines = Buffer.concat(a).toString('latin1').split('\n');
+    assert.equal(lines.pop(), '');
+    assert.ok(lines.every((l) => l.length >= 1 && l.length <= 80));
+  }
+});
+
+test('headers Ansible writes and the is_encrypted test', () => {
+  assert.equal(formatVaultHeader(null), '$ANSIBLE_VAULT;1.1;AES256');
+  assert.equal(formatVaultHeader('default'), '$ANSIBLE_VAULT;1.1;AES256');
+  assert.equal(formatVaultHeader('prod'), '$ANSIBLE_VAULT;1.2;AES256;prod');
+  assert.equal(isEncryptedVault('$ANSIBLE_VAULT;1.1;AES256\n3132\n'), true);
+  assert.equal(isEncryptedVault(Buffer.from('$ANSIBLE_VAULT;1.1;AES256\n3132\n')), true);
+  assert.equal(isEncryptedVault(' $ANSIBLE_VAULT;1.1;AES256\n'), false);
+  assert.equal(isEncryptedVault('$ANSIBLE_VAULT;1.1;AES256\né'), false);
+  assert.equal(isEncryptedVault(Buffer.from([0x24, 0x41])), false);
+});
