@@ -10,8 +10,9 @@
  * Memory layout (one 64 KiB page = 65536 bytes):
  *   [0, 1024)            ENCODE table: byte → its 4 outer hex characters as a little-endian u32
  *   [1024, 66560)        DECODE table: 2 outer characters (little-endian u16) → inner hex digit value, 255 if invalid
- *   [IN, IN+SLICE)       input area
+ *   [IN, IN+SLICE)       input area for copied data
  *   [OUT, OUT+OUT_SIZE)  output area
+ *   two READ_AREA areas  file reads land here directly (leased to one decoder at a time)
  */
 
 const ENCODE_TABLE = 0;
@@ -23,7 +24,10 @@ export const KERNEL_SLICE = 81 * 12800; // ≈ 1 MiB
 export const ENCODE_SLICE = 256 * 1024;
 const OUT = IN + KERNEL_SLICE + 1024;
 const OUT_SIZE = Math.max(KERNEL_SLICE / 4, ENCODE_SLICE * 4 + ENCODE_SLICE / 20 + 16);
-const PAGES = Math.ceil((OUT + OUT_SIZE) / 65536);
+/** Size of each of the two areas files are read into directly (see leaseReadAreas). */
+export const READ_AREA = 1 << 20;
+const READ_AREAS = [OUT + OUT_SIZE + 1024, OUT + OUT_SIZE + 1024 + READ_AREA] as const;
+const PAGES = Math.ceil((READ_AREAS[1] + READ_AREA) / 65536);
 
 // --- a minimal WebAssembly binary writer -------------------------------------------------------
 function uleb(n: number): number[] {
@@ -104,15 +108,15 @@ function encodeBody(): number[] {
 }
 
 /**
- * decode(n) → input bytes consumed. Decodes whole lines of exactly 80 outer characters + "\n" from
- * IN into 20 ciphertext bytes each at OUT; stops before an incomplete line, a line of another length
+ * decode(start, n) → input bytes consumed. Decodes whole lines of exactly 80 outer characters + "\n"
+ * from memory[start..start+n) into 20 ciphertext bytes each at OUT; stops before an incomplete line, a line of another length
  * or a line with any invalid character (left to the JavaScript path, which reports it precisely).
  */
 function decodeBody(): number[] {
-  const [n, src, stop, dst, j, bad, hi, lo, at] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [start, n, src, stop, dst, j, bad, hi, lo, at] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   return [
-    ...i32(IN), ...set(src),
-    ...i32(IN), ...get(n), ...add, ...set(stop),
+    ...get(start), ...set(src),
+    ...get(start), ...get(n), ...add, ...set(stop),
     ...i32(OUT), ...set(dst),
     ...block, ...loop,
     // a whole line must be present and end in "\n" at column 81
@@ -131,7 +135,7 @@ function decodeBody(): number[] {
     ...incr(src, 81), ...incr(dst, 20),
     ...br(0),
     ...end, ...end,
-    ...get(src), ...i32(IN), ...sub,
+    ...get(src), ...get(start), ...sub,
   ];
 }
 
@@ -142,10 +146,11 @@ function assemble(): Uint8Array<ArrayBuffer> {
   };
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([[0x60, ...vec([[I32], [I32]]), ...vec([[I32]])], [0x60, ...vec([[I32]]), ...vec([[I32]])]])),
-    ...section(3, vec([[0], [1]])),
+    ...section(1, vec([[0x60, ...vec([[I32], [I32]]), ...vec([[I32]])]])),
+    ...section(3, vec([[0], [0]])),
     ...section(5, vec([[0x00, ...uleb(PAGES)]])),
     ...section(7, vec([[...name('memory'), 0x02, 0], [...name('encode'), 0x00, 0], [...name('decode'), 0x00, 1]])),
+    // (export kind 0x00 = function, index 0 = encode, 1 = decode; both of type 0: (i32, i32) → i32)
     ...section(10, vec([fn(3, encodeBody()), fn(8, decodeBody())])),
   ];
   return new Uint8Array(new ArrayBuffer(bytes.length)).map((_, i) => bytes[i]!);
@@ -156,7 +161,10 @@ export interface HexKernels {
   inputOffset: number;
   outputOffset: number;
   encode(n: number, column: number): number;
-  decode(n: number): number;
+  /** Decodes memory[start..start+n); returns the bytes consumed (whole lines). */
+  decode(start: number, n: number): number;
+  /** Buffers viewing the two read areas. */
+  readAreas: readonly [Buffer, Buffer];
 }
 
 let kernels: HexKernels | null | undefined;
@@ -166,7 +174,11 @@ export function hexKernels(): HexKernels | null {
   if (kernels !== undefined) return kernels;
   try {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(assemble()), {});
-    const exports = instance.exports as { memory: WebAssembly.Memory; encode: (n: number, c: number) => number; decode: (n: number) => number };
+    const exports = instance.exports as {
+      memory: WebAssembly.Memory;
+      encode: (n: number, column: number) => number;
+      decode: (start: number, n: number) => number;
+    };
     const memory = new Uint8Array(exports.memory.buffer);
     const view = new DataView(exports.memory.buffer);
     for (let byte = 0; byte < 256; byte++) {
@@ -179,9 +191,35 @@ export function hexKernels(): HexKernels | null {
       const outer = digit.charCodeAt(0).toString(16);
       memory[DECODE_TABLE + (outer.charCodeAt(0) | (outer.charCodeAt(1) << 8))] = parseInt(digit, 16);
     }
-    kernels = { memory, inputOffset: IN, outputOffset: OUT, encode: exports.encode, decode: exports.decode };
+    const area = (offset: number) => Buffer.from(exports.memory.buffer, offset, READ_AREA);
+    kernels = {
+      memory,
+      inputOffset: IN,
+      outputOffset: OUT,
+      encode: exports.encode,
+      decode: exports.decode,
+      readAreas: [area(READ_AREAS[0]), area(READ_AREAS[1])],
+    };
   } catch {
     kernels = null;
   }
   return kernels;
+}
+
+let readAreasLeased = false;
+
+/**
+ * Lends the two read areas to one decoder so a file is read straight into kernel memory (no copy).
+ * Returns null when unavailable or already lent (concurrent decryptions then read into their own
+ * buffers). The caller must `releaseReadAreas()` once no read into them is in flight.
+ */
+export function leaseReadAreas(): readonly [Buffer, Buffer] | null {
+  const k = hexKernels();
+  if (!k || readAreasLeased) return null;
+  readAreasLeased = true;
+  return k.readAreas;
+}
+
+export function releaseReadAreas(): void {
+  readAreasLeased = false;
 }

@@ -41,7 +41,7 @@ import {
   printable,
   VAULT_MAGIC,
 } from './format.js';
-import { hexKernels, KERNEL_SLICE } from './hex-kernels.js';
+import { hexKernels, KERNEL_SLICE, leaseReadAreas, READ_AREA, releaseReadAreas } from './hex-kernels.js';
 import type { VaultHeader, VaultSecret } from './types.js';
 
 /** Read size. Small enough to keep RSS low, large enough to amortise per-call costs. */
@@ -49,7 +49,7 @@ const READ_CHUNK = 512 << 10;
 /** Ciphertext up to this size stays in memory between the decrypt passes; beyond, a temp file. */
 const IN_MEMORY_CIPHERTEXT = 8 << 20;
 /** Vault text is ~4x its plaintext, so it is read in larger chunks. */
-const VAULT_READ_CHUNK = 1 << 20;
+const VAULT_READ_CHUNK = READ_AREA;
 const MAX_HEADER_LINE = 4096;
 
 export interface StreamDecryptOptions {
@@ -81,14 +81,14 @@ function writeTo(output: Writable, data: Uint8Array): Promise<void> {
  * Reads a file in chunks, keeping the next read in flight while the caller works on the current
  * chunk (two buffers, explicit positions). Each yielded view is valid until the next iteration.
  */
-async function* readChunks(path: string, chunkSize = READ_CHUNK): AsyncGenerator<Buffer> {
+async function* readChunks(path: string, chunkSize = READ_CHUNK, into?: readonly [Buffer, Buffer]): AsyncGenerator<Buffer> {
   let fh: fsp.FileHandle;
   try {
     fh = await fsp.open(path, 'r');
   } catch (e) {
     throw ioError('cannot read', path, e);
   }
-  const buffers = [Buffer.allocUnsafe(chunkSize), Buffer.allocUnsafe(chunkSize)] as const;
+  const buffers = into ?? ([Buffer.allocUnsafe(chunkSize), Buffer.allocUnsafe(chunkSize)] as const);
   const readInto = (index: 0 | 1, position: number) =>
     fh.read(buffers[index], 0, chunkSize, position).then(
       (r) => r.bytesRead,
@@ -292,18 +292,14 @@ class VaultTextDecoder {
     const n = data.length;
     if (this.phase === Phase.Header) i = this.readHeader(data);
 
-    // Views for the fast path: even-offset lines read from `even`, odd-offset ones from `odd`.
+    // Views for the JS fast path, made on first use: even-offset lines read from `even`, odd-offset
+    // ones from `odd` (a copy shifted by one byte, as typed arrays need aligned offsets).
     let even: Uint16Array | null = null;
     let odd: Uint16Array | null = null;
-    if (n - i > 160) {
-      const aligned = data.byteOffset % 2 === 0 ? data : Buffer.from(data);
-      even = new Uint16Array(aligned.buffer, aligned.byteOffset, n >> 1);
-      if (this.shifted.length < n) this.shifted = new Uint8Array(n + 2);
-      this.shifted.set(data.subarray(1));
-      odd = new Uint16Array(this.shifted.buffer, 0, (n - 1) >> 1);
-    }
+    const useJsFastPath = n - i > 160;
 
     const kernels = n - i > 4096 ? hexKernels() : null;
+    const inKernelMemory = kernels !== null && data.buffer === kernels.memory.buffer;
     let kernelSkipUntil = -1;
     while (i < n) {
       // Fastest path: runs of whole 80-column "\n"-terminated lines through the WebAssembly kernel.
@@ -317,9 +313,14 @@ class VaultTextDecoder {
         i + 80 < n &&
         data[i + 80] === 0x0a
       ) {
-        const slice = Math.min(n - i, KERNEL_SLICE);
-        kernels.memory.set(data.subarray(i, i + slice), kernels.inputOffset);
-        const consumed = kernels.decode(slice);
+        let consumed: number;
+        if (inKernelMemory) {
+          consumed = kernels.decode(data.byteOffset + i, n - i);
+        } else {
+          const slice = Math.min(n - i, KERNEL_SLICE);
+          kernels.memory.set(data.subarray(i, i + slice), kernels.inputOffset);
+          consumed = kernels.decode(kernels.inputOffset, slice);
+        }
         if (consumed > 0) {
           const lines = consumed / 81;
           out.set(kernels.memory.subarray(kernels.outputOffset, kernels.outputOffset + lines * 20), written);
@@ -335,7 +336,7 @@ class VaultTextDecoder {
       const b = data[i]!;
       // Fast path: a whole 80-column line of ciphertext (20 bytes) ending in \n or \r\n.
       if (
-        even !== null &&
+        useJsFastPath &&
         this.phase === Phase.Ciphertext &&
         this.column === 0 &&
         this.outerHigh < 0 &&
@@ -343,7 +344,14 @@ class VaultTextDecoder {
         i + 80 < n &&
         (data[i + 80] === 0x0a || (data[i + 80] === 0x0d && i + 81 < n && data[i + 81] === 0x0a))
       ) {
-        const view = (i & 1) === 0 ? even : odd!;
+        if (even === null || odd === null) {
+          const aligned = data.byteOffset % 2 === 0 ? data : Buffer.from(data);
+          even = new Uint16Array(aligned.buffer, aligned.byteOffset, n >> 1);
+          if (this.shifted.length < n) this.shifted = new Uint8Array(n + 2);
+          this.shifted.set(data.subarray(1));
+          odd = new Uint16Array(this.shifted.buffer, 0, (n - 1) >> 1);
+        }
+        const view = (i & 1) === 0 ? even : odd;
         let k = i >> 1;
         let bad = 0;
         for (let j = 0; j < 20; j++, k += 2) {
@@ -550,9 +558,11 @@ export async function decryptVaultStream(
   let candidates: Candidate[] | null = null;
   let parsed: { header: VaultHeader; salt: Buffer; hmac: Buffer };
   try {
-    // Pass 1: decode, HMAC with every candidate secret, stash the ciphertext.
+    // Pass 1: decode, HMAC with every candidate secret, stash the ciphertext. The file is read
+    // straight into the kernels' memory when it is free.
+    const readAreas = leaseReadAreas();
     try {
-      for await (const chunk of readChunks(inputPath, VAULT_READ_CHUNK)) {
+      for await (const chunk of readChunks(inputPath, VAULT_READ_CHUNK, readAreas ?? undefined)) {
         const ciphertext = decoder.push(chunk);
         if (ciphertext.length === 0) continue;
         candidates ??= await deriveCandidates(secrets, decoder.header!, decoder.salt!);
@@ -563,6 +573,9 @@ export async function decryptVaultStream(
       candidates ??= await deriveCandidates(secrets, parsed.header, parsed.salt);
     } catch (e) {
       throw withSource(e, source);
+    } finally {
+      // readChunks has awaited its last read by now.
+      if (readAreas) releaseReadAreas();
     }
     const { header, hmac: storedHmac } = parsed;
     const winner = candidates.find((c) => hmacMatches(storedHmac, c.hmac.digest()));

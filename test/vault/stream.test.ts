@@ -127,3 +127,11 @@ test('decryptVaultStream reads an Ansible-written vector file', async () => {
   assert.equal(header.label, 'test_vault_id');
   assert.equal((await decryptVault(await fsp.readFile(path), [{ label: 'x', password: Buffer.from('test-vault-password') }])).plaintext.toString(), 'foobar\n');
 });
+
+test('concurrent streaming decryptions do not mix their data (shared kernel memory is leased to one)', async () => {
+  const plaintexts = [0, 1, 2].map(() => randomBytes(2 * 1024 * 1024 + 1234));
+  const paths = plaintexts.map((_, i) => join(dir, `concurrent-${i}`));
+  await Promise.all(plaintexts.map(async (p, i) => fsp.writeFile(`${paths[i]}.vault`, await encryptVault(p, secret))));
+  await Promise.all(paths.map((p) => decryptVaultFile(`${p}.vault`, `${p}.out`, [secret])));
+  for (const [i, p] of paths.entries()) assert.ok((await fsp.readFile(`${p}.out`)).equals(plaintexts[i]!), `file ${i}`);
+});
