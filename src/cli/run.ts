@@ -1,13 +1,13 @@
 import { VaultsmithError, isVaultsmithError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { commands } from './commands/index.js';
+import { commands, type CommandEntry } from './commands/index.js';
 import type { CliContext, Command } from './context.js';
 import { EXIT_CODES } from './errors.js';
 import { write } from './output.js';
 
 export type { CliContext, Command } from './context.js';
 
-function findCommand(name: string): Command | undefined {
+function findCommand(name: string): CommandEntry | undefined {
   return commands.find((c) => c.name === name || c.aliases?.includes(name));
 }
 
@@ -53,9 +53,9 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     const [name, ...rest] = args;
     if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
       if (name === 'help' && rest[0]) {
-        const cmd = findCommand(rest[0]);
-        if (!cmd) throw new VaultsmithError('USAGE', `unknown command '${rest[0]}'`);
-        await write(ctx.stdout, cmd.help);
+        const entry = findCommand(rest[0]);
+        if (!entry) throw new VaultsmithError('USAGE', `unknown command '${rest[0]}'`);
+        await write(ctx.stdout, (await entry.load()).help);
         return 0;
       }
       await write(name === undefined ? ctx.stderr : ctx.stdout, mainHelp());
@@ -65,10 +65,11 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
       await write(ctx.stdout, `vaultsmith ${VERSION}\n`);
       return 0;
     }
-    const cmd = findCommand(name);
-    if (!cmd) {
+    const entry = findCommand(name);
+    if (!entry) {
       throw new VaultsmithError('USAGE', `unknown command '${name}'`, { hint: "run 'vaultsmith --help' for the list" });
     }
+    const cmd: Command = await entry.load();
     if (rest.includes('-h') || rest.includes('--help')) {
       const dd = rest.indexOf('--');
       const h = rest.findIndex((a) => a === '-h' || a === '--help');

@@ -8,18 +8,11 @@ import { promises as fsp } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { VaultsmithError } from '../errors.js';
 import { safeWrite } from '../internal/safe-write.js';
-import {
-  decryptInlineYaml,
-  decryptVault,
-  decryptVaultFile,
-  decryptVaultStream,
-  encryptVault,
-  encryptVaultFile,
-  encryptVaultStream,
-  isEncryptedVault,
-  parseVaultEnvelope,
-  parseVaultHeader,
-} from '../vault/index.js';
+// Imported from the modules, not the vault index, so the YAML parser behind inline values is only
+// loaded when a file actually holds `!vault` values (start-up time of every vault command).
+import { decryptVault, encryptVault } from '../vault/codec.js';
+import { isEncryptedVault, parseVaultEnvelope, parseVaultHeader } from '../vault/format.js';
+import { decryptVaultFile, decryptVaultStream, encryptVaultFile, encryptVaultStream } from '../vault/stream.js';
 import type { VaultHeader, VaultSecret } from '../vault/types.js';
 
 /** Files at least this big are streamed instead of loaded whole. */
@@ -268,6 +261,7 @@ export async function viewFiles(inputs: VaultInput[], secrets: VaultSecret[], op
       const name = inputName(input);
       const data = await readInput(input);
       if (!isEncryptedVault(data) && hasInlineVaultValues(data)) {
+        const { decryptInlineYaml } = await import('../vault/inline.js');
         const yaml = await decryptInlineYaml(data.toString('utf8'), secrets);
         options.inspectPlaintext?.(data);
         return { name, plaintext: Buffer.from(yaml, 'utf8'), inline: true };
