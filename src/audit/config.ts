@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
-import YAML from 'yaml';
 import { VaultsmithError } from '../errors.js';
+import { findManifest } from '../manifest/find.js';
 
 export interface AuditPostgresConfig {
   /** Connection string (from the environment variable named by `url_env`; never from the manifest). */
@@ -27,22 +27,8 @@ export interface AuditEnvironment {
   cwd: string;
 }
 
-const MANIFEST_NAMES = ['vaultsmith.yaml', 'vaultsmith.yml'];
 export const DEFAULT_PG_URL_ENV = 'VAULTSMITH_AUDIT_DATABASE_URL';
 export const DEFAULT_PG_TABLE = 'vaultsmith_audit';
-
-function findManifestFile(cwd: string): string | null {
-  let dir = resolve(cwd);
-  for (;;) {
-    for (const name of MANIFEST_NAMES) {
-      const p = join(dir, name);
-      if (existsSync(p)) return p;
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return null;
-    dir = parent;
-  }
-}
 
 function expandHome(p: string, env: NodeJS.ProcessEnv): string {
   if (p === '~' || p.startsWith('~/')) return join(env.HOME || homedir(), p.slice(1));
@@ -62,9 +48,11 @@ function underTestRunner(): boolean {
  * The `audit:` section of vaultsmith.yaml, read directly so the audit trail works even when the rest
  * of the manifest is being edited or invalid.
  */
-function readManifestAuditSection(manifestPath: string): Record<string, unknown> {
+async function readManifestAuditSection(manifestPath: string): Promise<Record<string, unknown>> {
   let doc: unknown;
   try {
+    // Loaded only when there is a manifest: keeps the YAML parser out of plain vault commands' start-up.
+    const { default: YAML } = await import('yaml');
     doc = YAML.parse(readFileSync(manifestPath, 'utf8'));
   } catch (e) {
     throw new VaultsmithError('MANIFEST', `cannot read the audit settings of ${manifestPath}: ${e instanceof Error ? e.message.split('\n')[0] : e}`);
@@ -82,10 +70,10 @@ function readManifestAuditSection(manifestPath: string): Record<string, unknown>
  * VAULTSMITH_AUDIT_KEY_FILE, VAULTSMITH_AUDIT=off), then `audit:` in vaultsmith.yaml, then defaults:
  * `$XDG_STATE_HOME/vaultsmith/audit.jsonl` and `$XDG_CONFIG_HOME/vaultsmith/audit.key`.
  */
-export function resolveAuditConfig(ctx: AuditEnvironment, options: { manifestPath?: string } = {}): AuditConfig {
+export async function resolveAuditConfig(ctx: AuditEnvironment, options: { manifestPath?: string } = {}): Promise<AuditConfig> {
   const env = ctx.env;
-  const manifestPath = options.manifestPath ? resolve(ctx.cwd, options.manifestPath) : findManifestFile(ctx.cwd);
-  const section = manifestPath ? readManifestAuditSection(manifestPath) : {};
+  const manifestPath = options.manifestPath ? resolve(ctx.cwd, options.manifestPath) : findManifest(ctx.cwd);
+  const section = manifestPath ? await readManifestAuditSection(manifestPath) : {};
   const projectDir = manifestPath ? dirname(manifestPath) : null;
   const fromManifest = (p: string) => {
     const expanded = expandHome(p, env);
@@ -133,7 +121,7 @@ export function resolveAuditConfig(ctx: AuditEnvironment, options: { manifestPat
   // Under a test runner with no explicit location the default file would be the developer's real home.
   if (!explicitFile && underTestRunner()) file = null;
 
-  if (projectDir && isInside(keyFile, projectDir)) {
+  if (!disabled && projectDir && isInside(keyFile, projectDir)) {
     throw new VaultsmithError('AUDIT', `the audit key file ${keyFile} is inside the project directory`, {
       hint: 'keep it outside the repository (e.g. ~/.config/vaultsmith/), like vault password files',
     });

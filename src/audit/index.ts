@@ -1,10 +1,8 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { hostname, userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import YAML, { isMap, isScalar } from 'yaml';
 import { VaultsmithError, isVaultsmithError } from '../errors.js';
-import { loadManifest } from '../manifest/index.js';
-import { vaultYamlTag } from '../vault/index.js';
+import { findManifest } from '../manifest/find.js';
 import { VERSION } from '../version.js';
 import { resolveAuditConfig, type AuditConfig, type AuditEnvironment } from './config.js';
 import { verifyChain, type AuditActor, type AuditEvent, type AuditEventInput, type AuditOutcome, type VerifyResult } from './event.js';
@@ -34,7 +32,20 @@ export interface AuditOptions {
 }
 
 /** Who is acting: OS user, uid, host and the git identity of the working directory. */
-export function currentActor(ctx: AuditEnvironment): AuditActor {
+export async function currentActor(ctx: AuditEnvironment): Promise<AuditActor> {
+  let pending = actors.get(ctx);
+  if (!pending) {
+    pending = lookUpActor(ctx);
+    actors.set(ctx, pending);
+  }
+  return pending;
+}
+
+// One look-up per command run, started by the preflight so the `git config` child runs while the
+// vault key is being derived instead of after it.
+const actors = new WeakMap<AuditEnvironment, Promise<AuditActor>>();
+
+async function lookUpActor(ctx: AuditEnvironment): Promise<AuditActor> {
   let user = ctx.env.USER || ctx.env.LOGNAME || 'unknown';
   let uid: number | null = process.getuid?.() ?? null;
   try {
@@ -44,9 +55,16 @@ export function currentActor(ctx: AuditEnvironment): AuditActor {
   } catch {
     // no passwd entry (containers); keep the environment's idea
   }
-  const git = spawnSync('git', ['config', 'user.email'], { cwd: ctx.cwd, env: ctx.env, encoding: 'utf8', timeout: 5000 });
-  const email = git.status === 0 ? git.stdout.trim() : '';
+  const email = await gitUserEmail(ctx);
   return { user, uid, host: hostname(), git_email: email || null };
+}
+
+function gitUserEmail(ctx: AuditEnvironment): Promise<string> {
+  return new Promise((resolveEmail) => {
+    execFile('git', ['config', 'user.email'], { cwd: ctx.cwd, env: ctx.env, encoding: 'utf8', timeout: 5000 }, (err, stdout) =>
+      resolveEmail(err ? '' : stdout.trim()),
+    );
+  });
 }
 
 /**
@@ -54,8 +72,9 @@ export function currentActor(ctx: AuditEnvironment): AuditActor {
  * runs (fail closed: a secret is not revealed or changed when its access could not be recorded).
  */
 export async function preflightAudit(ctx: AuditEnvironment, options: AuditOptions = {}): Promise<AuditConfig> {
-  const config = resolveAuditConfig(ctx, options);
+  const config = await resolveAuditConfig(ctx, options);
   if (!config.enabled) return config;
+  void currentActor(ctx);
   await loadAuditKey(config.keyFile, { create: true });
   if (config.file) await preflightFileSink(config.file);
   if (config.postgres) await preflightPostgresSink(config.postgres);
@@ -67,12 +86,12 @@ export async function preflightAudit(ctx: AuditEnvironment, options: AuditOption
  * be written; callers treat that as a refusal. Values are never part of an event: only names.
  */
 export async function recordAudit(ctx: AuditEnvironment, input: AuditEventInput, options: AuditOptions = {}): Promise<AuditEvent[]> {
-  const config = resolveAuditConfig(ctx, options);
+  const config = await resolveAuditConfig(ctx, options);
   if (!config.enabled) return [];
   const key = await loadAuditKey(config.keyFile, { create: true });
   const body = {
     time: new Date().toISOString(),
-    actor: currentActor(ctx),
+    actor: await currentActor(ctx),
     command: input.command,
     env: input.env ?? (await environmentOfFile(ctx, input.file, options)),
     file: input.file ?? null,
@@ -93,19 +112,23 @@ export async function recordAudit(ctx: AuditEnvironment, input: AuditEventInput,
  * decrypt, edit). Never returns values; anything that is not a YAML mapping yields no names.
  */
 export function secretNamesOf(plaintext: string | Uint8Array): string[] {
+  // Vault files are small YAML mappings; anything large (a vaulted binary, a tarball) has no names
+  // worth recording and is not worth scanning.
+  if (plaintext.length > MAX_NAMED_PLAINTEXT) return [];
   const text = typeof plaintext === 'string' ? plaintext : Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength).toString('utf8');
-  if (/^(<{7}|={7}|>{7})( |$)/m.test(text)) {
-    // A vault holding merge conflict markers: the keys named on its top-level lines.
-    return [...new Set([...text.matchAll(/^([A-Za-z_][A-Za-z0-9_.-]*):/gm)].map((m) => m[1]!))];
+  // Top-level keys of a block mapping (also right for a vault holding merge conflict markers). A
+  // line scan rather than a YAML parse keeps the parser out of every command's start-up.
+  const names = new Set<string>();
+  for (const m of text.matchAll(TOP_LEVEL_KEY)) {
+    const key = m[1] ?? m[2] ?? m[3];
+    if (key !== undefined) names.add(key);
   }
-  try {
-    const doc = YAML.parseDocument(text, { logLevel: 'silent', customTags: [vaultYamlTag] });
-    if (!isMap(doc.contents)) return [];
-    return doc.contents.items.map((pair) => (isScalar(pair.key) ? String(pair.key.value) : String(pair.key)));
-  } catch {
-    return [];
-  }
+  return [...names];
 }
+
+const MAX_NAMED_PLAINTEXT = 1024 * 1024;
+/** `key:`, `"key":` or `'key':` at column 0, followed by a space or the end of the line. */
+const TOP_LEVEL_KEY = /^(?:"((?:[^"\\\n]|\\.)*)"|'((?:[^'\n]|'')*)'|([^\s#'"\-?:{}[\],&*!|>%@`][^:\n]*?|-[^\s:\n][^:\n]*?))[ \t]*:(?=[ \t]|\r?$)/gm;
 
 /** The vault-id labels of the secrets a file command was given, for the event's `label`. */
 export function labelsOf(secrets: Array<{ label: string }>): string | null {
@@ -116,7 +139,9 @@ export function labelsOf(secrets: Array<{ label: string }>): string | null {
 /** File commands (view, edit, ...) name no environment: find the one whose vault this file is. */
 async function environmentOfFile(ctx: AuditEnvironment, file: string | null | undefined, options: AuditOptions): Promise<string | null> {
   if (!file) return null;
+  if (!options.manifestPath && !findManifest(ctx.cwd)) return null;
   try {
+    const { loadManifest } = await import('../manifest/loader.js');
     const loaded = await loadManifest({ path: options.manifestPath, cwd: ctx.cwd });
     const target = resolve(ctx.cwd, file);
     for (const name of Object.keys(loaded.manifest.environments)) {
@@ -205,7 +230,7 @@ function pickSink(config: AuditConfig, sink?: 'file' | 'postgres'): 'file' | 'po
 
 /** Lists events (unparsable lines are skipped here; `verifyAudit` reports them). */
 export async function listAuditEvents(ctx: AuditEnvironment, query: AuditQuery = {}, options: AuditOptions = {}): Promise<AuditEvent[]> {
-  const config = resolveAuditConfig(ctx, options);
+  const config = await resolveAuditConfig(ctx, options);
   const sink = pickSink(config, query.sink);
   const raw = sink === 'file' ? await readFileEvents(config.file as string) : await readPostgresEvents(config.postgres!);
   const since = query.since ? parseSince(query.since) : null;
@@ -225,7 +250,7 @@ export interface AuditVerifyReport extends VerifyResult {
 
 /** Verifies the whole chain of one sink with the audit key. */
 export async function verifyAudit(ctx: AuditEnvironment, query: { sink?: 'file' | 'postgres' } = {}, options: AuditOptions = {}): Promise<AuditVerifyReport> {
-  const config = resolveAuditConfig(ctx, options);
+  const config = await resolveAuditConfig(ctx, options);
   const sink = pickSink(config, query.sink);
   const key = await loadAuditKey(config.keyFile, { create: false });
   if (sink === 'postgres') {

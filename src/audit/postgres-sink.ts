@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { VaultsmithError } from '../errors.js';
 import { GENESIS, sealEvent, type AuditEvent } from './event.js';
 import type { AuditPostgresConfig } from './config.js';
@@ -48,7 +48,9 @@ function sinkError(config: AuditPostgresConfig, what: string, e: unknown): Vault
 }
 
 async function connect(config: AuditPostgresConfig): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: config.url, connectionTimeoutMillis: 5000 });
+  // Loaded on first use: most commands never talk to PostgreSQL, and pg is a large share of start-up.
+  const { default: pgModule } = await import('pg');
+  const client = new pgModule.Client({ connectionString: config.url, connectionTimeoutMillis: 5000 });
   client.on('error', () => undefined); // a dropped connection surfaces through the pending query
   try {
     await client.connect();

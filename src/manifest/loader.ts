@@ -11,7 +11,9 @@ import { readFileOrThrow } from '../internal/safe-write.js';
 import { manifestSchema, type Manifest } from './schema.js';
 import { validateManifest, type ManifestIssue } from './validate.js';
 
-export const MANIFEST_FILE_NAMES = ['vaultsmith.yaml', 'vaultsmith.yml'] as const;
+import { findManifest } from './find.js';
+
+export { findManifest, MANIFEST_FILE_NAMES } from './find.js';
 
 export interface LoadedManifest {
   /** Absolute path of the manifest file. */
@@ -47,23 +49,6 @@ export function formatIssue(file: string, issue: LocatedIssue): string {
   return `${file}:${issue.line}:${issue.col}: ${where}${issue.message}`;
 }
 
-/** Searches `cwd` and its parents for vaultsmith.yaml; null when there is none. */
-export function findManifest(cwd: string): string | null {
-  let dir = resolve(cwd);
-  for (;;) {
-    for (const name of MANIFEST_FILE_NAMES) {
-      const candidate = join(dir, name);
-      try {
-        if (statSync(candidate).isFile()) return candidate;
-      } catch {
-        // not here; keep climbing
-      }
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return null;
-    dir = parent;
-  }
-}
 
 export async function loadManifest(options: { path?: string; cwd: string }): Promise<LoadedManifest> {
   let path: string;

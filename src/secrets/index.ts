@@ -1,7 +1,8 @@
 import type { Readable, Writable } from 'node:stream';
 import { VaultsmithError } from '../errors.js';
 import type { VaultSecret } from '../vault/types.js';
-import { decryptVault, isEncryptedVault } from '../vault/index.js';
+import { decryptVault } from '../vault/codec.js';
+import { isEncryptedVault } from '../vault/format.js';
 import { promptLine } from './input.js';
 import {
   type PasswordFileKind,

@@ -17,7 +17,7 @@ export function listAudit(ctx: AuditEnvironment, query: AuditQuery, manifestPath
 export async function verifyAuditTrail(ctx: AuditEnvironment, sink: 'file' | 'postgres' | undefined, manifestPath?: string): Promise<AuditVerifyReport[]> {
   const options = manifestPath ? { manifestPath } : {};
   if (sink) return [await verifyAudit(ctx, { sink }, options)];
-  const config = resolveAuditConfig(ctx, options);
+  const config = await resolveAuditConfig(ctx, options);
   const sinks: Array<'file' | 'postgres'> = [];
   if (config.file) sinks.push('file');
   if (config.postgres) sinks.push('postgres');
