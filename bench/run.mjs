@@ -13,7 +13,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(root, 'dist', 'cli.js');
+// The CLI runs from a private copy of dist/ made at start: other people's builds (npm test) replace
+// dist/chunks while a bench is running, which would otherwise fail or mix two builds.
+let cli = join(root, 'dist', 'cli.js');
 const BIG_MB = Number(process.env.BENCH_BIG_MB) || 64;
 const RUNS = Number(process.env.BENCH_RUNS) || 3;
 const VIEW_RUNS = Number(process.env.BENCH_VIEW_RUNS) || 7;
@@ -75,8 +77,10 @@ async function main() {
   if (spawnSync('sh', ['-c', 'command -v ansible-vault'], { stdio: 'ignore' }).status !== 0) {
     throw new Error('ansible-vault is not installed; nothing to compare against');
   }
-  const { encryptVault } = await import(join(root, 'dist', 'index.js'));
   const dir = await fsp.mkdtemp(join(tmpdir(), 'vaultsmith-bench-'));
+  await fsp.cp(join(root, 'dist'), join(dir, 'dist'), { recursive: true });
+  cli = join(dir, 'dist', 'cli.js');
+  const { encryptVault } = await import(join(dir, 'dist', 'index.js'));
   const rows = [];
   const started = Date.now();
   try {
