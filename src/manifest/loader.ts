@@ -103,6 +103,16 @@ function zodIssueToLocated(
   position: (offset: number) => { line: number; col: number },
 ): LocatedIssue[] {
   const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+  if (issue.code === 'invalid_union' && issue.errors.length) {
+    // zod only says "Invalid input" for a union (`generate: fernett`); the option that got furthest
+    // (errors below the root, else not a type mismatch) says what is actually wrong.
+    const options = issue.errors.filter((errs) => errs.length > 0);
+    const failsAtRoot = (errs: z.core.$ZodIssue[], codes: string[]) => errs.some((e) => e.path.length === 0 && codes.includes(e.code));
+    const best =
+      options.find((errs) => !failsAtRoot(errs, ['invalid_type', 'invalid_value', 'invalid_union'])) ??
+      options.find((errs) => !failsAtRoot(errs, ['invalid_type', 'invalid_union']));
+    if (best) return best.flatMap((e) => zodIssueToLocated(doc, { ...e, path: [...issue.path, ...e.path] } as z.core.$ZodIssue, position));
+  }
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => ({
       path: [...path, key],
@@ -111,7 +121,8 @@ function zodIssueToLocated(
     }));
   }
   let message = issue.message;
-  if (issue.code === 'invalid_type' && issue.input === undefined) message = 'is required';
+  // zod leaves `input` out of issues, so presence is looked up in the document itself.
+  if (issue.code === 'invalid_type' && !doc.hasIn(path)) message = 'is required';
   return [{ path, message, ...position(locate(doc, path)) }];
 }
 

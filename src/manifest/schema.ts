@@ -27,7 +27,9 @@ export const VARIABLE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 /** A literal, or a map from environment name (or `default`) to a literal. */
-const perEnvironment = z.union([scalar, z.record(z.string(), scalar)]);
+const perEnvironment = z.union([scalar, z.record(z.string(), scalar)], {
+  error: 'expected a string, number or boolean, or a map from environment name (or default) to one',
+});
 const duration = z.string().regex(DURATION_PATTERN, 'expected a duration such as "90d", "12h" or "2w"');
 
 const generatorSpec = z.union([

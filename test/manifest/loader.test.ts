@@ -164,3 +164,24 @@ test('the CLI reports a bad manifest as one ERROR! line with exit 3, and honours
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('union and type errors say what is wrong instead of "Invalid input" / "is required"', () => {
+  const kind = issuesOf(`${BASE}secrets:\n  k:\n    generate: fernett\n`);
+  assert.deepEqual(kind.issues.map((i) => [i.path.join('.'), i.line, i.col]), [['secrets.k.generate', 12, 15]]);
+  assert.match(kind.message, /generate: Invalid option: expected one of .*"fernet"/);
+  const nestedKind = issuesOf(`${BASE}secrets:\n  k:\n    generate: { kind: uuid, bytes: 8 }\n`);
+  assert.match(nestedKind.message, /secrets\.k\.generate\.kind: Invalid option: expected one of .*"token-urlsafe"/);
+  const bytes = issuesOf(`${BASE}secrets:\n  k:\n    generate: { kind: hex, bytes: many }\n`);
+  assert.match(bytes.message, /secrets\.k\.generate\.bytes: .*expected number/);
+  assert.doesNotMatch(bytes.message, /is required/);
+  const format = issuesOf(`${BASE}secrets:\n  k:\n    format: hostname\n`);
+  assert.match(format.message, /secrets\.k\.format: Invalid option: expected one of .*"host"/);
+  const regex = issuesOf(`${BASE}secrets:\n  k:\n    format: { regexp: "^a" }\n`);
+  assert.match(regex.message, /unknown key 'regexp'/);
+  const setting = issuesOf(`${BASE}settings:\n  port: [1, 2]\n`);
+  assert.match(setting.message, /settings\.port: expected a string, number or boolean, or a map from environment name/);
+  assert.doesNotMatch(setting.message, /Invalid input/);
+  const project = issuesOf(BASE.replace('project: demo', 'project: 5'));
+  assert.match(project.message, /project: Invalid input: expected string, received number/);
+  assert.match(issuesOf(BASE.replace('project: demo\n', '')).message, /project: is required/);
+});
