@@ -64,8 +64,11 @@ export interface RotationTarget {
   /** Templated vault keys that depend on the secret, re-rendered from these values. */
   deriveKeys(values: Record<string, unknown>): Record<string, string>;
   generateBase(): string;
-  /** Delivers the vault's values to the running services (podman sync, restarts, health checks). */
-  deliver(values: Record<string, unknown>): Promise<void>;
+  /**
+   * Delivers the vault's values to the running services (podman sync, restarts, health checks);
+   * progress goes to `log` so it lands in the rotation's steps (and --json), not only on stderr.
+   */
+  deliver(values: Record<string, unknown>, log: (message: string) => void): Promise<void>;
   adminUrl?: string;
   processEnv: NodeJS.ProcessEnv;
   cwd: string;
@@ -249,7 +252,7 @@ class Rotation {
           this.log(`promoted the new value of ${key} to current (old one kept as previous until finish)`);
           this.fault('deliver:promoted');
         }
-        await t.deliver(await t.vault.read());
+        await t.deliver(await t.vault.read(), (m) => this.log(m));
         const now = this.now();
         this.entry.deliveredAt = now.toISOString();
         this.entry.finishAfter = new Date(now.getTime() + parseDuration(t.spec.grace, 'grace')).toISOString();
@@ -273,7 +276,7 @@ class Rotation {
           }
         }
         if (this.entry.state.redeliver) {
-          await t.deliver(await t.vault.read());
+          await t.deliver(await t.vault.read(), (m) => this.log(m));
           delete this.entry.state.redeliver;
         }
         this.log(`retired the previous value of ${key}`);

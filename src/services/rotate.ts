@@ -174,22 +174,22 @@ function buildTarget(
     },
     deriveKeys,
     generateBase: () => generateSecret(generator),
-    deliver: async () => {
+    deliver: async (_values, deliverLog) => {
       // Podman secrets first (the services read them at start), then restarts in declared order.
       if (usesPodman) {
         const synced = await podmanSync({ environment: env, manifestPath: loaded.path }, { env: ctx.env, cwd: ctx.cwd, stdin: ctx.stdin, stderr: ctx.stderr });
         if (synced.failure) throw synced.failure;
-        log('synced the Podman secrets');
+        deliverLog('synced the Podman secrets');
       }
       for (const name of services) {
         const service = manifest.services?.[name];
         if (service?.restart) {
           await runShell(service.restart, loaded.dir, ctx.env, `restart of ${name}`);
-          log(`restarted ${name}`);
+          deliverLog(`restarted ${name}`);
         }
         if (service?.health) {
           await runShell(service.health, loaded.dir, ctx.env, `health check of ${name}`);
-          log(`${name} is healthy`);
+          deliverLog(`${name} is healthy`);
         }
       }
     },

@@ -29,6 +29,7 @@ test('django-secret-key: the old key moves to SECRET_KEY_FALLBACKS and is droppe
   const r = await runCli(['rotate', 'test', 'secret_key', '--json'], { cwd: project.dir, env: project.env });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).results[0].status, 'in-grace');
+  assert.ok(JSON.parse(r.stdout).results[0].steps.includes('restarted django'), '--json steps include the delivery steps');
   const during = await project.readVault();
   assert.ok(during.secret_key !== oldKey && String(during.secret_key).length >= 50, 'a new key is current');
   assert.ok(during.secret_key_fallbacks === oldKey, 'the old key is the first (only) fallback, so no one is logged out');
