@@ -78,12 +78,12 @@ async function main() {
     throw new Error('ansible-vault is not installed; nothing to compare against');
   }
   const dir = await fsp.mkdtemp(join(tmpdir(), 'vaultsmith-bench-'));
-  await fsp.cp(join(root, 'dist'), join(dir, 'dist'), { recursive: true });
-  cli = join(dir, 'dist', 'cli.js');
-  const { encryptVault } = await import(join(dir, 'dist', 'index.js'));
   const rows = [];
   const started = Date.now();
   try {
+    await fsp.cp(join(root, 'dist'), join(dir, 'dist'), { recursive: true });
+    cli = join(dir, 'dist', 'cli.js');
+    const { encryptVault } = await import(join(dir, 'dist', 'index.js'));
     const oldPass = join(dir, 'old.pass');
     const newPass = join(dir, 'new.pass');
     await fsp.writeFile(oldPass, `${randomBytes(16).toString('hex')}\n`, { mode: 0o600 });
