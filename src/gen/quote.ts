@@ -3,10 +3,12 @@
  * parser turns back into exactly the value, so characters such as `$ % # ( ) & * ' " \` survive:
  *
  * - yaml:    a double-quoted scalar (YAML 1.1 and 1.2); control characters as escapes.
- * - dotenv:  single quotes (literal in python-dotenv, django-environ, docker compose); values with
- *            `'` or `\` use double quotes with `\\` `\"` `\n` escapes; a value needing double quotes
- *            that also contains `$` cannot be written portably (compose would interpolate it) and is
- *            refused rather than silently altered.
+ * - dotenv:  single quotes (literal in docker compose and django-environ); values with `'` or `\`
+ *            use double quotes with `\\` `\"` `\n` escapes. Refused rather than silently altered:
+ *            `${` anywhere (python-dotenv interpolates `${NAME}` even inside single quotes), a `$`
+ *            in a value needing double quotes (compose interpolates there), and a value needing
+ *            double quotes that ends in `\` (python-dotenv cannot read `"...\\"`). `docker run` and
+ *            `podman run --env-file` do not parse quotes at all; these files are not for them.
  * - systemd: a double-quoted word for a unit file (`Environment=`), C escapes, `%` doubled because
  *            systemd expands `%` specifiers even inside quotes.
  * - shell:   POSIX single quotes, `'` written as `'\''`.
@@ -37,11 +39,23 @@ function quoteYaml(value: string): string {
   })}"`;
 }
 
+const DOTENV_HINT = "use a value without ' \\ or $ (e.g. gen --charset url-safe), or --format shell, systemd or json";
+
 function quoteDotenv(value: string): string {
+  if (value.includes('${')) {
+    throw new VaultsmithError('INPUT', 'value cannot be quoted portably for a .env file (it contains ${, which python-dotenv interpolates)', {
+      hint: DOTENV_HINT,
+    });
+  }
   if (!/['\\\n\r]/.test(value)) return `'${value}'`;
   if (value.includes('$')) {
     throw new VaultsmithError('INPUT', 'value cannot be quoted portably for a .env file (it contains a quote or backslash and a $)', {
-      hint: "generate it from a charset without ' \\ or $ (e.g. --charset url-safe, or --exclude \"'\\$\")",
+      hint: DOTENV_HINT,
+    });
+  }
+  if (value.endsWith('\\')) {
+    throw new VaultsmithError('INPUT', 'value cannot be quoted portably for a .env file (it needs double quotes and ends in a backslash)', {
+      hint: DOTENV_HINT,
     });
   }
   return `"${value.replace(/[\\"]/g, (c) => `\\${c}`).replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`;
@@ -104,6 +118,12 @@ export function formatAssignment(name: string, value: string, format: QuoteForma
       if (value.includes('\0')) throw new VaultsmithError('INPUT', 'a systemd value cannot contain a NUL character');
       return `Environment="${name}=${escapeSystemd(value)}"`;
     default:
-      return `${name}=${quoteValue(value, format)}`;
+      try {
+        return `${name}=${quoteValue(value, format)}`;
+      } catch (e) {
+        // Say which variable cannot be written (the value itself is never shown).
+        if (e instanceof VaultsmithError) throw new VaultsmithError(e.code, `${name}: ${e.message}`, { hint: e.hint, cause: e });
+        throw e;
+      }
   }
 }

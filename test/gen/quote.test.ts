@@ -116,19 +116,74 @@ test('property: any Unicode text survives yaml (yaml package and PyYAML) and she
   assert.deepEqual(await runPythonJson<string[]>(script, samples.map((v) => `v: ${quoteValue(v, 'yaml')}\n`)), samples);
 });
 
-test('property: dotenv quoting either gives a quoted form or refuses a value with a quote/backslash and a $', () => {
+/** Values no .env form can carry to every reader: see the dotenv rules in src/gen/quote.ts. */
+function dotenvUnportable(value: string): boolean {
+  const needsDoubleQuotes = /['\\\n\r]/.test(value);
+  return value.includes('${') || (needsDoubleQuotes && (value.includes('$') || value.endsWith('\\')));
+}
+
+test('property: dotenv quoting either gives a quoted form or refuses exactly the unportable values', () => {
   fc.assert(
     fc.property(fc.string({ unit: 'grapheme-ascii', maxLength: 40 }), (value) => {
       let quoted: string;
       try {
         quoted = quoteValue(value, 'dotenv');
       } catch (e) {
-        assert.ok(e instanceof VaultsmithError && /['\\\n\r]/.test(value) && value.includes('$'));
+        assert.ok(e instanceof VaultsmithError && dotenvUnportable(value));
         return;
       }
+      assert.ok(!dotenvUnportable(value));
       if (/['\\\n\r]/.test(value)) assert.ok(quoted.startsWith('"') && quoted.endsWith('"'));
       else assert.equal(quoted, `'${value}'`);
     }),
     { numRuns: 500 },
   );
+});
+
+test('dotenv: ${ and a trailing backslash are refused; the error names the variable, never the value', () => {
+  for (const value of ['pre${HOME}post', 'plain${', 'x\'y\\', 'ends\\']) {
+    assert.throws(
+      () => formatAssignment('EMAIL_HOST_PASSWORD', value, 'dotenv'),
+      (e: unknown) =>
+        e instanceof VaultsmithError && e.code === 'INPUT' && e.message.startsWith('EMAIL_HOST_PASSWORD: value cannot be quoted portably') && !e.message.includes(value),
+    );
+  }
+  // A lone `$` (no brace) inside single quotes is literal for python-dotenv and compose alike.
+  assert.equal(quoteValue('a$HOME', 'dotenv'), "'a$HOME'");
+});
+
+/** A `python3` on PATH that has python-dotenv (not a Debian package installed here by default). */
+function pythonWithDotenv(): string | undefined {
+  for (const python of ['python3', '/usr/bin/python3']) {
+    if (spawnSync(python, ['-c', 'import dotenv'], { stdio: 'ignore' }).status === 0) return python;
+  }
+  return undefined;
+}
+
+test('dotenv: python-dotenv reads every accepted value back exactly (when python-dotenv is installed)', (t) => {
+  const python = pythonWithDotenv();
+  if (!python) {
+    // Optional interop check: python-dotenv is not among the CI packages, so this skips rather than fails.
+    process.stderr.write(`\n*** NOTICE: no python3 with python-dotenv; skipping: ${t.name} ***\n`);
+    t.skip('python-dotenv not installed');
+    return;
+  }
+  const samples = [...values(), 'x\\', 'a\\"b', "'", '"', '\\', ' #hash', 'a=b', '${HOME}', '$HOME'];
+  const accepted: string[] = [];
+  const lines: string[] = [];
+  for (const value of samples) {
+    try {
+      lines.push(formatAssignment(`V${accepted.length}`, value, 'dotenv'));
+      accepted.push(value);
+    } catch (e) {
+      assert.ok(e instanceof VaultsmithError && dotenvUnportable(value));
+    }
+  }
+  const script = `import io, json, sys, dotenv
+d = dotenv.dotenv_values(stream=io.StringIO(sys.stdin.read()))
+json.dump([d.get(f"V{i}") for i in range(len(d))], sys.stdout)`;
+  const r = spawnSync(python, ['-c', script], { input: `${lines.join('\n')}\n`, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/nonexistent' } });
+  assert.equal(r.status, 0, 'python-dotenv failed to run');
+  assert.equal(r.stderr.toString(), '', 'python-dotenv warned about a line it could not parse');
+  assert.deepEqual(JSON.parse(r.stdout.toString()), accepted);
 });

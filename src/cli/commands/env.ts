@@ -12,7 +12,9 @@ from vault keys, templates over vault keys and settings, and per-environment lit
 variables without a value are left out. Each format quotes values so its own parser reads back
 exactly the value:
 
-  dotenv    NAME='value'                (python-dotenv, django-environ, docker/podman --env-file)
+  dotenv    NAME='value'                (python-dotenv, django-environ, docker compose env_file;
+                                        not 'podman run --env-file', which keeps quotes: use
+                                        'vaultsmith exec' or Podman secrets there)
   shell     export NAME='value'         (eval "$(vaultsmith env production --format shell)")
   systemd   Environment="NAME=value"    (a unit drop-in; % doubled)
   json      {"NAME": "value", ...}
