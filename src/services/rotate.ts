@@ -123,6 +123,18 @@ function runShell(command: string, cwd: string, env: NodeJS.ProcessEnv, what: st
   });
 }
 
+/**
+ * The environment handed to child processes (podman, restart/health commands, command-strategy
+ * apply/test): the caller's, minus the administrative URL variables, which carry a superuser
+ * password that those processes have no need for.
+ */
+function withoutAdminUrl(env: NodeJS.ProcessEnv, adminEnv: string): NodeJS.ProcessEnv {
+  const copy = { ...env };
+  delete copy[adminEnv];
+  delete copy.VAULTSMITH_ADMIN_URL;
+  return copy;
+}
+
 function buildTarget(
   loaded: LoadedManifest,
   opened: OpenEnvironment,
@@ -145,6 +157,7 @@ function buildTarget(
   };
   const generator = generatorFor(loaded, key, spec.strategy);
   const adminEnv = typeof spec.admin_url_env === 'string' ? spec.admin_url_env : 'VAULTSMITH_ADMIN_URL';
+  const childEnv = withoutAdminUrl(ctx.env, adminEnv);
   const affected = affectedKeys(loaded, key, spec);
   const services = consumingServices(loaded, affected, spec);
   const usesPodman = spec.podman !== false && variablesUsing(loaded, affected).some((v) => v.podman !== undefined);
@@ -177,24 +190,24 @@ function buildTarget(
     deliver: async (_values, deliverLog) => {
       // Podman secrets first (the services read them at start), then restarts in declared order.
       if (usesPodman) {
-        const synced = await podmanSync({ environment: env, manifestPath: loaded.path }, { env: ctx.env, cwd: ctx.cwd, stdin: ctx.stdin, stderr: ctx.stderr });
+        const synced = await podmanSync({ environment: env, manifestPath: loaded.path }, { env: childEnv, cwd: ctx.cwd, stdin: ctx.stdin, stderr: ctx.stderr });
         if (synced.failure) throw synced.failure;
         deliverLog('synced the Podman secrets');
       }
       for (const name of services) {
         const service = manifest.services?.[name];
         if (service?.restart) {
-          await runShell(service.restart, loaded.dir, ctx.env, `restart of ${name}`);
+          await runShell(service.restart, loaded.dir, childEnv, `restart of ${name}`);
           deliverLog(`restarted ${name}`);
         }
         if (service?.health) {
-          await runShell(service.health, loaded.dir, ctx.env, `health check of ${name}`);
+          await runShell(service.health, loaded.dir, childEnv, `health check of ${name}`);
           deliverLog(`${name} is healthy`);
         }
       }
     },
     adminUrl: request.adminUrl ?? ctx.env[adminEnv],
-    processEnv: ctx.env,
+    processEnv: childEnv,
     cwd: loaded.dir,
     log,
     audit: async (event) => {

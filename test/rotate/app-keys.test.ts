@@ -146,3 +146,29 @@ test('a failing phase pauses the rotation with a hint; --abort reverts the servi
   assert.ok(!('vaultsmith_pending' in after), 'pending value dropped');
   assert.equal(readText(join(project.dir, 'service-token')), 'initial-token-value', 'revert reinstated the current value');
 });
+
+test('the administrative URL is not passed on to apply/test, restart or health commands', async (t) => {
+  const adminPassword = generateSecret({ kind: 'hex', bytes: 12 });
+  const project = await makeProject(
+    {
+      secrets: {
+        api_token: {
+          generate: { kind: 'hex', bytes: 16 },
+          rotation: { strategy: 'command', period: '30d', apply: 'cat > service-token; env > apply.env', test: 'cmp -s - service-token' },
+        },
+      },
+      variables: { API_TOKEN: { secret: 'api_token', services: ['api'] } },
+      services: { api: { restart: 'env > restart.env', health: 'env > health.env' } },
+    },
+    { api_token: 'initial-token-value' },
+  );
+  t.after(() => project.cleanup());
+  const env = { ...project.env, VAULTSMITH_ADMIN_URL: `postgres://admin:${adminPassword}@db/postgres` };
+  const r = await runCli(['rotate', 'test', 'api_token'], { cwd: project.dir, env });
+  assert.equal(r.code, 0, r.stderr);
+  for (const file of ['apply.env', 'restart.env', 'health.env']) {
+    const seen = readText(join(project.dir, file));
+    assert.match(seen, /^PATH=/m, `${file}: the command ran with the caller's environment`);
+    assert.ok(!seen.includes(adminPassword) && !seen.includes('VAULTSMITH_ADMIN_URL'), `${file}: no administrative URL`);
+  }
+});
