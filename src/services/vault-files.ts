@@ -4,10 +4,12 @@
  * written, so one bad file in a batch leaves every file untouched. Big files go through the
  * streaming core to keep memory bounded.
  */
-import { promises as fsp } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { promises as fsp, constants as fsc } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { VaultsmithError } from '../errors.js';
-import { safeWrite } from '../internal/safe-write.js';
+import { ioError, safeWrite } from '../internal/safe-write.js';
 // Imported from the modules, not the vault index, so the YAML parser behind inline values is only
 // loaded when a file actually holds `!vault` values (start-up time of every vault command).
 import { decryptVault, encryptVault } from '../vault/codec.js';
@@ -122,14 +124,98 @@ async function mapAll<T, R>(items: T[], fn: (item: T) => Promise<R>, options: Fi
   );
 }
 
-async function writeResult(target: VaultOutput, input: VaultInput, data: Buffer, mode: number): Promise<void> {
-  if (target.kind === 'stream') {
-    await new Promise<void>((resolve, reject) => target.stream.write(data, (e) => (e ? reject(e) : resolve())));
-    return;
-  }
+function writeToStream(stream: Writable, data: Buffer): Promise<void> {
+  return new Promise<void>((resolve, reject) => stream.write(data, (e) => (e ? reject(e) : resolve())));
+}
+
+function targetPath(target: VaultOutput, input: VaultInput): string {
   const path = target.kind === 'file' ? target.path : 'path' in input ? input.path : null;
   if (path === null) throw new VaultsmithError('INTERNAL', 'no output for stdin input');
-  await safeWrite(path, data, { mode });
+  return path;
+}
+
+/**
+ * How a replaced file's mode is chosen. Ciphertext keeps the target's mode (a vault may stay
+ * group-readable); plaintext is always 0600, as ansible-vault's decrypt writes it, so decrypting a
+ * 0644 vault never leaves a world-readable plaintext. The owner is kept in both cases.
+ */
+type ModePolicy = 'keep' | 'private';
+
+/** A finished output in a 0600 temp file next to its target, waiting to be renamed over it. */
+interface StagedOutput {
+  tmp: string;
+  target: string;
+}
+
+/**
+ * Writes one output into a fresh temp file in the target's directory (`produce` creates it 0600,
+ * atomically), then gives it the owner (and with 'keep' the mode) of the file it will replace.
+ */
+async function stageOutput(target: string, policy: ModePolicy, produce: (tmpPath: string) => Promise<void>): Promise<StagedOutput> {
+  let existing: import('node:fs').Stats | undefined;
+  try {
+    existing = await fsp.stat(target);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError('cannot stat', target, e);
+  }
+  if (existing && !existing.isFile()) throw new VaultsmithError('IO', `${target} is not a regular file`);
+  const tmp = join(dirname(target), `.${basename(target)}.vs-${randomBytes(6).toString('hex')}.staged`);
+  try {
+    await produce(tmp);
+    if (existing) {
+      if (process.getuid?.() === 0 || existing.uid === process.getuid?.()) {
+        await fsp.chown(tmp, existing.uid, existing.gid).catch(() => undefined);
+      }
+      // After chown, which may clear set-id bits.
+      if (policy === 'keep') await fsp.chmod(tmp, existing.mode & 0o7777);
+    }
+  } catch (e) {
+    await fsp.unlink(tmp).catch(() => undefined);
+    if (e instanceof VaultsmithError) throw e;
+    throw ioError('cannot write', target, e);
+  }
+  return { tmp, target };
+}
+
+async function discardStaged(staged: StagedOutput[]): Promise<void> {
+  await Promise.all(staged.map((s) => fsp.unlink(s.tmp).catch(() => undefined)));
+}
+
+/** Renames every staged output over its target, then fsyncs each directory once. */
+async function commitStaged(staged: StagedOutput[]): Promise<void> {
+  for (const [i, s] of staged.entries()) {
+    try {
+      await fsp.rename(s.tmp, s.target);
+    } catch (e) {
+      await discardStaged(staged.slice(i));
+      throw ioError('cannot write', s.target, e);
+    }
+  }
+  for (const dir of new Set(staged.map((s) => dirname(s.target)))) {
+    const handle = await fsp.open(dir, fsc.O_RDONLY).catch(() => undefined);
+    await handle?.sync().catch(() => undefined);
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Writes every result of a batch so that a failure leaves every file as it was: stream outputs
+ * (stdout) are written in order, file outputs first go to staged temp files (big files are
+ * streamed there, which is where a wrong password of a big file shows up), and only when all of
+ * them are complete are they renamed over their targets.
+ */
+async function writeBatch(jobs: { write?: () => Promise<void>; stage?: () => Promise<StagedOutput> }[]): Promise<void> {
+  const staged: StagedOutput[] = [];
+  try {
+    for (const job of jobs) {
+      if (job.write) await job.write();
+      else if (job.stage) staged.push(await job.stage());
+    }
+  } catch (e) {
+    await discardStaged(staged);
+    throw e;
+  }
+  await commitStaged(staged);
 }
 
 function outputFor(target: VaultOutput, input: VaultInput, streamIfNoPath: Writable): VaultOutput {
@@ -164,15 +250,21 @@ export async function encryptFiles(request: EncryptFilesRequest, options: FileOp
     options,
     inputName,
   );
-  for (const p of prepared) {
-    const target = outputFor(request.output, p.input, request.stdout);
-    if ('stream' in p) {
-      if (target.kind === 'stream') await encryptVaultStream(p.input.path, target.stream, request.secret, { label: request.label });
-      else await encryptVaultFile(p.input.path, target.kind === 'file' ? target.path : p.input.path, request.secret, { label: request.label });
-    } else {
-      await writeResult(target, p.input, p.data, 0o600);
-    }
-  }
+  const labelOption = { label: request.label };
+  await writeBatch(
+    prepared.map((p) => {
+      const target = outputFor(request.output, p.input, request.stdout);
+      if (target.kind === 'stream') {
+        return { write: () => ('stream' in p ? encryptVaultStream(p.input.path, target.stream, request.secret, labelOption) : writeToStream(target.stream, p.data)) };
+      }
+      return {
+        stage: () =>
+          stageOutput(targetPath(target, p.input), 'keep', (tmp) =>
+            'stream' in p ? encryptVaultFile(p.input.path, tmp, request.secret, labelOption) : safeWrite(tmp, p.data, { exclusive: true }),
+          ),
+      };
+    }),
+  );
   return { files: request.inputs.map(inputName) };
 }
 
@@ -224,20 +316,29 @@ export async function decryptFiles(request: DecryptFilesRequest, options: FileOp
     inputName,
   );
   const files: { name: string; label: string | null; usedLabel: string }[] = [];
-  for (const p of prepared) {
-    const target = outputFor(request.output, p.input, request.stdout);
-    if ('stream' in p) {
+  await writeBatch(
+    prepared.map((p) => {
+      const target = outputFor(request.output, p.input, request.stdout);
+      const name = inputName(p.input);
+      if (!('stream' in p)) {
+        files.push({ name, label: p.header?.label ?? null, usedLabel: p.secret?.label ?? '' });
+        if (target.kind === 'stream') return { write: () => writeToStream(target.stream, p.data) };
+        return { stage: () => stageOutput(targetPath(target, p.input), 'private', (tmp) => safeWrite(tmp, p.data, { exclusive: true })) };
+      }
+      // A big file: its HMAC is checked by the streaming decrypt before any plaintext is written.
       const filtered = p.header && options.filterSecrets ? options.filterSecrets(request.secrets, p.header) : request.secrets;
-      const r =
-        target.kind === 'stream'
-          ? await decryptVaultStream(p.input.path, target.stream, filtered, { source: p.input.path })
-          : await decryptVaultFile(p.input.path, target.kind === 'file' ? target.path : p.input.path, filtered, { source: p.input.path });
-      files.push({ name: p.input.path, label: r.header.label, usedLabel: r.secret.label });
-    } else {
-      await writeResult(target, p.input, p.data, 0o600);
-      files.push({ name: inputName(p.input), label: p.header?.label ?? null, usedLabel: p.secret?.label ?? '' });
-    }
-  }
+      const record = (r: { header: VaultHeader; secret: VaultSecret }): void => {
+        files.push({ name, label: r.header.label, usedLabel: r.secret.label });
+      };
+      if (target.kind === 'stream') {
+        return { write: async () => record(await decryptVaultStream(p.input.path, target.stream, filtered, { source: name })) };
+      }
+      return {
+        stage: () =>
+          stageOutput(targetPath(target, p.input), 'private', async (tmp) => record(await decryptVaultFile(p.input.path, tmp, filtered, { source: name }))),
+      };
+    }),
+  );
   return { files };
 }
 

@@ -4,10 +4,12 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync, copyFileSync, symlinkSync, lstatSync, chownSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync, copyFileSync, symlinkSync, lstatSync, chownSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { run } from '../../src/cli/run.js';
+import { STREAM_THRESHOLD_BYTES } from '../../src/services/vault-files.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { sandbox, newPassword, type Sandbox } from '../secrets/kit.js';
 
@@ -22,6 +24,9 @@ before(() => {
   other = box.passwordFile('other.pass');
 });
 after(() => box.cleanup());
+
+/** Temp files the writers left in the sandbox (there must be none after any command). */
+const leftovers = () => readdirSync(box.dir).filter((n) => /\.vs-[0-9a-f]+\.(tmp|staged)$/.test(n));
 
 const cli = (argv: string[], stdin?: string, env: NodeJS.ProcessEnv = {}) =>
   runCli(argv, { cwd: box.dir, env: { ...box.env, ...env }, ...(stdin === undefined ? {} : { stdin }) });
@@ -39,7 +44,7 @@ function assertFailed(r: CliResult, pattern: RegExp, options: { code?: number; u
 }
 
 describe('encrypt / decrypt', () => {
-  test('round trip in place keeps the mode; default id writes a 1.1 header', async () => {
+  test('round trip in place: encrypt keeps the mode, decrypt writes the plaintext 0600 (as ansible-vault); 1.1 header', async () => {
     const f = box.file('plain.yml', 'db_password: s3cret\n', 0o640);
     const enc = await cli(['encrypt', f, '--vault-password-file', pw.path]);
     assert.equal(enc.code, 0, enc.stderr);
@@ -49,7 +54,21 @@ describe('encrypt / decrypt', () => {
     const dec = await cli(['decrypt', f, '--vault-password-file', pw.path]);
     assert.equal(dec.code, 0, dec.stderr);
     assert.equal(box.read(f).toString(), 'db_password: s3cret\n');
-    assert.equal(box.mode(f), 0o640);
+    assert.equal(box.mode(f), 0o600);
+  });
+
+  test('decrypting a world-readable vault never leaves a world-readable plaintext (in place or --output)', async () => {
+    const f = box.file('readable.yml', 'k: v\n', 0o644);
+    await cli(['encrypt', f, '--vault-password-file', pw.path]);
+    assert.equal(box.mode(f), 0o644);
+    const existing = box.file('readable.out', 'old\n', 0o666);
+    const out = await cli(['decrypt', f, '--output', existing, '--vault-password-file', pw.path]);
+    assert.equal(out.code, 0, out.stderr);
+    assert.deepEqual([box.read(existing).toString(), box.mode(existing)], ['k: v\n', 0o600]);
+    const inPlace = await cli(['decrypt', f, '--vault-password-file', pw.path]);
+    assert.equal(inPlace.code, 0, inPlace.stderr);
+    assert.deepEqual([box.read(f).toString(), box.mode(f)], ['k: v\n', 0o600]);
+    assert.deepEqual(leftovers(), []);
   });
 
   test('--vault-id label@file writes a 1.2 header with the label', async () => {
@@ -95,6 +114,31 @@ describe('encrypt / decrypt', () => {
     const ok = await cli(['decrypt', a, b, '--vault-password-file', pw.path]);
     assert.equal(ok.code, 0, ok.stderr);
     assert.equal(box.read(a).toString() + box.read(b).toString(), 'a: 1\nb: 2\n');
+  });
+
+  test('a big (streamed) file that fails after a good small one: no file is changed, no temp file left', async () => {
+    // Above STREAM_THRESHOLD_BYTES the password is only checked while streaming, after the
+    // small files were prepared: every output is staged and renamed only when all succeeded.
+    const small = box.file('batch-small.yml', 'small: 1\n');
+    const big = box.file('batch-big.bin', randomBytes(STREAM_THRESHOLD_BYTES + 1024));
+    assert.equal((await cli(['encrypt', small, '--vault-password-file', pw.path])).code, 0);
+    assert.equal((await cli(['encrypt', big, '--vault-password-file', other.path])).code, 0);
+    const [smallVault, bigVault] = [box.read(small), box.read(big)];
+    const r = await cli(['decrypt', small, big, '--vault-password-file', pw.path]);
+    assertFailed(r, /Decryption failed \(no vault secrets were found that could decrypt\) on .*batch-big\.bin/, {
+      untouched: [
+        [small, smallVault],
+        [big, bigVault],
+      ],
+    });
+    // The same batch in the other order, and encrypt of a plain file next to a vault.
+    assertFailed(await cli(['decrypt', big, small, '--vault-password-file', pw.path]), /batch-big\.bin/, { untouched: [[small, smallVault]] });
+    assert.deepEqual(leftovers(), []);
+    const ok = await cli(['decrypt', small, big, '--vault-password-file', pw.path, '--vault-password-file', other.path]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(box.read(small).toString(), 'small: 1\n');
+    assert.equal(box.read(big).length, STREAM_THRESHOLD_BYTES + 1024);
+    assert.equal(box.mode(big), 0o600);
   });
 
   test('encrypting a vault is refused: "input is already encrypted"', async () => {
