@@ -15,6 +15,7 @@ import { ioError, safeWrite } from '../internal/safe-write.js';
 import { decryptVault, encryptVault } from '../vault/codec.js';
 import { isEncryptedVault, parseVaultEnvelope, parseVaultHeader } from '../vault/format.js';
 import { decryptVaultFile, decryptVaultStream, encryptVaultFile, encryptVaultStream } from '../vault/stream.js';
+import { commitStaged as commitStagedFiles, discardStaged as discardStagedFiles, stageFile } from '../vault/staged-write.js';
 import type { VaultHeader, VaultSecret } from '../vault/types.js';
 
 /** Files at least this big are streamed instead of loaded whole. */
@@ -383,23 +384,36 @@ export interface RekeyFilesRequest {
   newLabel: string | null;
 }
 
-/** `rekey`: all files are decrypted and re-encrypted in memory first, then each is replaced atomically (mode and owner kept). */
+/**
+ * `rekey`: every file is decrypted, re-encrypted and staged (fsynced temp file with the file's mode
+ * and owner) in parallel, so the writes overlap the key derivations of other files; only when all
+ * are staged are they renamed over the originals (one directory fsync each). One bad file leaves
+ * every file untouched.
+ */
 export async function rekeyFiles(request: RekeyFilesRequest, options: FileOptions = {}): Promise<{ files: { name: string; oldLabel: string | null }[] }> {
-  const prepared = await mapAll(
-    request.paths,
-    async (path) => {
+  let done = 0;
+  const results = await Promise.allSettled(
+    request.paths.map(async (path) => {
       const { plaintext, header } = await decryptOne({ path }, request.secrets, options);
       options.inspectPlaintext?.(plaintext);
+      let text: string;
       try {
-        const text = await encryptVault(plaintext, request.newSecret, { label: request.newLabel });
-        return { path, data: Buffer.from(text, 'utf8'), oldLabel: header.label };
+        text = await encryptVault(plaintext, request.newSecret, { label: request.newLabel });
       } finally {
         plaintext.fill(0);
       }
-    },
-    options,
-    (p) => p,
+      const staged = await stageFile(path, Buffer.from(text, 'utf8'));
+      done += 1;
+      options.onProgress?.(done, request.paths.length, path);
+      return { staged, oldLabel: header.label };
+    }),
   );
-  for (const p of prepared) await safeWrite(p.path, p.data);
-  return { files: prepared.map((p) => ({ name: p.path, oldLabel: p.oldLabel })) };
+  const prepared = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) {
+    await discardStagedFiles(prepared.map((p) => p.staged));
+    throw failure.reason;
+  }
+  await commitStagedFiles(prepared.map((p) => p.staged));
+  return { files: prepared.map((p) => ({ name: p.staged.target, oldLabel: p.oldLabel })) };
 }
