@@ -3,6 +3,7 @@
  * formatting (the yaml package's Document API), re-encrypt with the same label, write atomically
  * under an advisory lock. Plaintext exists only in memory.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { parseDocument, type Document } from 'yaml';
 import { VaultsmithError } from '../errors.js';
 import { withFileLock } from '../internal/file-lock.js';
@@ -29,6 +30,90 @@ export function stringifyVaultDocument(doc: Document): string {
 }
 
 /**
+ * `text` cut before every line that starts in column 0 (a top-level key, a comment, `---`): each
+ * piece is one such line with its indented continuation lines (a block scalar, a long flow
+ * collection) and blank lines. Joining the pieces gives `text` back exactly.
+ */
+function splitChunks(text: string): string[] {
+  const lines = text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+  const chunks: string[] = [];
+  for (const line of lines) {
+    const continues = chunks.length > 0 && (line[0] === ' ' || line[0] === '\t' || line.trim() === '');
+    if (continues) chunks[chunks.length - 1] += line;
+    else chunks.push(line);
+  }
+  return chunks;
+}
+
+/** Longest-common-subsequence pairs (index in a, index in b) of two short arrays of chunks. */
+function commonChunks(a: string[], b: string[]): [number, number][] {
+  const rows = a.length + 1;
+  const cols = b.length + 1;
+  const table = new Uint32Array(rows * cols);
+  for (let i = a.length - 1; i >= 0; i--) {
+    for (let j = b.length - 1; j >= 0; j--) {
+      table[i * cols + j] = a[i] === b[j] ? table[(i + 1) * cols + j + 1]! + 1 : Math.max(table[(i + 1) * cols + j]!, table[i * cols + j + 1]!);
+    }
+  }
+  const pairs: [number, number][] = [];
+  for (let i = 0, j = 0; i < a.length && j < b.length; ) {
+    if (a[i] === b[j]) pairs.push([i++, j++]);
+    else if (table[(i + 1) * cols + j]! >= table[i * cols + j + 1]!) i++;
+    else j++;
+  }
+  return pairs;
+}
+
+/** Above this many chunk comparisons the whole document is printed instead (still correct, less exact). */
+const MAX_DIFF_CELLS = 4_000_000;
+
+/**
+ * The edited document as text, keeping every line the edit did not touch byte for byte. The yaml
+ * package prints a whole document in its own style (one space before a comment, `[ a, b ]` flow
+ * collections, folded scalars joined), which would reformat lines nobody edited. So the document is
+ * printed before and after the edit, the two printouts are diffed by top-level chunk (see
+ * splitChunks), and each unchanged chunk is taken from the original text: possible whenever
+ * printing keeps the number of chunks (it maps chunk i to chunk i). The result must parse to the
+ * same data as the edited document, or the plain printout is used.
+ */
+function keepUntouchedLines(original: string, normalizedBefore: string, edited: Document): string {
+  const normalizedAfter = stringifyVaultDocument(edited);
+  if (normalizedBefore === original) return normalizedAfter;
+  const originalChunks = splitChunks(original);
+  const beforeChunks = splitChunks(normalizedBefore);
+  const afterChunks = splitChunks(normalizedAfter);
+  if (originalChunks.length !== beforeChunks.length) return normalizedAfter;
+  let prefix = 0;
+  while (prefix < beforeChunks.length && prefix < afterChunks.length && beforeChunks[prefix] === afterChunks[prefix]) prefix++;
+  let suffix = 0;
+  while (
+    suffix < beforeChunks.length - prefix &&
+    suffix < afterChunks.length - prefix &&
+    beforeChunks[beforeChunks.length - 1 - suffix] === afterChunks[afterChunks.length - 1 - suffix]
+  ) {
+    suffix++;
+  }
+  const middleBefore = beforeChunks.slice(prefix, beforeChunks.length - suffix);
+  const middleAfter = afterChunks.slice(prefix, afterChunks.length - suffix);
+  if ((middleBefore.length + 1) * (middleAfter.length + 1) > MAX_DIFF_CELLS) return normalizedAfter;
+  const fromOriginal = new Map<number, number>(); // chunk of the edited printout → chunk of the original
+  for (let k = 0; k < prefix; k++) fromOriginal.set(k, k);
+  for (const [i, j] of commonChunks(middleBefore, middleAfter)) fromOriginal.set(prefix + j, prefix + i);
+  for (let k = 0; k < suffix; k++) fromOriginal.set(afterChunks.length - 1 - k, beforeChunks.length - 1 - k);
+  let patched = afterChunks.map((chunk, j) => {
+    const i = fromOriginal.get(j);
+    return i === undefined ? chunk : originalChunks[i]!;
+  });
+  // The original's last chunk may lack a line break that the printout's has: keep the break when
+  // a chunk follows it now.
+  patched = patched.map((chunk, j) => (j < patched.length - 1 && !chunk.endsWith('\n') ? `${chunk}\n` : chunk));
+  const text = patched.join('');
+  const check = parseDocument(text, { customTags: [vaultYamlTag] });
+  if (check.errors.length || !isDeepStrictEqual(check.toJS(), edited.toJS())) return normalizedAfter;
+  return text;
+}
+
+/**
  * Decrypts `vaultPath`, lets `mutate` edit the YAML document, re-encrypts with `label` and the secret
  * that opened it, and replaces the file atomically (mode and owner kept). Holds the file's lock
  * throughout, so concurrent edits fail with CONFLICT instead of losing one another's changes.
@@ -46,8 +131,9 @@ export async function updateVaultValues(
     try {
       const before = plaintext.toString('utf8');
       const doc = parseVaultDocument(before, vaultPath);
+      const normalizedBefore = stringifyVaultDocument(doc);
       await mutate(doc);
-      const after = stringifyVaultDocument(doc);
+      const after = keepUntouchedLines(before, normalizedBefore, doc);
       if (after === before) return;
       const encrypted = await encryptVault(after, secret, { label });
       await safeWrite(vaultPath, encrypted);

@@ -53,7 +53,7 @@ vault_secret_key: "new-key" # the comment on the line stays
 vault_db_name: senextrader
 vault_db_port: 5433
 list_value:
-  - a # item comment
+  - a   # item comment
   - b
 vault_added: x
 `,
@@ -99,6 +99,41 @@ test('createVaultFile never replaces an existing file', async () => {
     assert.equal(statSync(path).mode & 0o777, 0o600);
     await assert.rejects(createVaultFile(path, 'a: 2\n', secret, 'staging'), /already exists/);
     assert.equal((await plaintextOf(path, secret)).text, 'a: 1\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('lines an edit does not touch keep their exact bytes; a no-op edit writes nothing', async () => {
+  const { dir, path, secret } = setup();
+  const handWritten = `---
+# Database
+vault_db_port: '5432'    # quoted on purpose
+vault_db_user:   senex_user
+vault_hosts: [a, b,   c]
+vault_limits: {x: 1, y: 2}
+vault_password: "old"  # rotated by hand
+vault_note: >-
+  folded
+  text
+vault_last: end
+...
+`;
+  try {
+    await createVaultFile(path, handWritten, secret, 'staging');
+    const encrypted = readFileSync(path);
+    await updateVaultValues(path, [secret], 'staging', () => undefined);
+    assert.deepEqual(readFileSync(path), encrypted, 'a no-op edit must not rewrite the file');
+
+    await updateVaultValues(path, [secret], 'staging', (doc) => {
+      doc.set('vault_password', 'new');
+      doc.set('vault_added', 'x');
+    });
+    const { text } = await plaintextOf(path, secret);
+    const expected = handWritten
+      .replace('vault_password: "old"  # rotated by hand', 'vault_password: "new" # rotated by hand')
+      .replace('vault_last: end\n', 'vault_last: end\nvault_added: x\n');
+    assert.equal(text, expected);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
