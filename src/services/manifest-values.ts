@@ -143,6 +143,33 @@ export async function setValue(
   }
 }
 
+/**
+ * Removes `key` from a mapping document. The comment lines above a key belong to it in the yaml
+ * package, but they usually head a group (`# Email (optional)`), so they move to the next key (or
+ * to the end of the mapping) instead of disappearing with it.
+ */
+function deleteKeepingComments(doc: Document, key: string): void {
+  const contents = doc.contents;
+  if (!isMap(contents)) {
+    doc.deleteIn([key]);
+    return;
+  }
+  const index = contents.items.findIndex((p) => isScalar(p.key) && String(p.key.value) === key);
+  if (index === -1) return;
+  const removed = contents.items[index]!;
+  const removedKey = isScalar(removed.key) ? removed.key : undefined;
+  const comment = removedKey?.commentBefore;
+  contents.items.splice(index, 1);
+  if (!comment) return;
+  const next = contents.items[index];
+  if (next && isScalar(next.key)) {
+    next.key.commentBefore = next.key.commentBefore ? `${comment}\n${next.key.commentBefore}` : comment;
+    next.key.spaceBefore = next.key.spaceBefore || removedKey?.spaceBefore;
+  } else {
+    contents.comment = contents.comment ? `${comment}\n${contents.comment}` : comment;
+  }
+}
+
 export async function unsetValue(
   loaded: LoadedManifest,
   envName: string,
@@ -160,9 +187,7 @@ export async function unsetValue(
   const opened = await openEnvironment(loaded, envName, ctx);
   try {
     if (!(key in opened.values)) throw new VaultsmithError('INPUT', `${key} is not set in the ${envName} vault`);
-    await updateVaultValues(opened.vaultPath, opened.secrets, opened.label, (doc) => {
-      doc.deleteIn([key]);
-    });
+    await updateVaultValues(opened.vaultPath, opened.secrets, opened.label, (doc) => deleteKeepingComments(doc, key));
   } finally {
     wipeSecrets(opened.secrets);
   }

@@ -227,6 +227,14 @@ test('unset: required keys are refused, optional ones removed', async () => {
   assert.match((await cli(['unset', 'production', 'vault_sentry_dsn'])).stderr, /is not set/);
 });
 
+test('unset of the first key of a group keeps the group comment and every other byte', async () => {
+  const before = await plaintextOf('staging');
+  assert.match(before, /# Email \(optional\)\nvault_email_host: smtp\.gmail\.com\n/);
+  const r = await cli(['unset', 'staging', 'vault_email_host']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(await plaintextOf('staging'), before.replace('vault_email_host: smtp.gmail.com\n', ''));
+});
+
 test('check: an old Redis password left in a URL is reported', async () => {
   const old = (await cli(['get', 'production', 'vault_redis_password'])).stdout.trim();
   await cli(['set', 'production', 'vault_redis_password', '--generate']);
