@@ -343,24 +343,49 @@ export async function decryptFiles(request: DecryptFilesRequest, options: FileOp
   return { files };
 }
 
-export interface ViewedFile {
-  name: string;
-  /** The decrypted content, or the YAML with its inline `!vault` values decrypted. */
-  plaintext: Buffer;
-  inline: boolean;
-}
+/** One file for `view`: its plaintext, or (big vaults) a job that streams it with bounded memory. */
+export type ViewedFile =
+  | {
+      name: string;
+      /** The decrypted content, or the YAML with its inline `!vault` values decrypted. */
+      plaintext: Buffer;
+      inline: boolean;
+    }
+  | {
+      name: string;
+      inline: false;
+      /** Decrypts into `output`; the HMAC is verified before the first byte is written. */
+      streamTo: (output: Writable) => Promise<void>;
+    };
 
 /** Heuristic: plaintext YAML holding inline `!vault` values (which Ansible's view cannot show). */
 export function hasInlineVaultValues(data: Buffer): boolean {
   return /!vault\s*[|>]/.test(data.toString('utf8'));
 }
 
-/** `view`: decrypts every file (in parallel); YAML with inline `!vault` values is shown decrypted. */
+/**
+ * `view`: decrypts every file (in parallel); YAML with inline `!vault` values is shown decrypted.
+ * Vaults of STREAM_THRESHOLD_BYTES or more are not loaded: the caller streams them in turn.
+ */
 export async function viewFiles(inputs: VaultInput[], secrets: VaultSecret[], options: FileOptions = {}): Promise<ViewedFile[]> {
   return mapAll(
     inputs,
     async (input): Promise<ViewedFile> => {
       const name = inputName(input);
+      if ('path' in input && (await fileSize(input.path)) >= STREAM_THRESHOLD_BYTES) {
+        const head = await readHead(input.path);
+        if (headerLineIsVault(head)) {
+          const header = parseVaultHeader(headerLine(head).toString('latin1'));
+          const candidates = options.filterSecrets ? options.filterSecrets(secrets, header) : secrets;
+          return {
+            name,
+            inline: false,
+            streamTo: async (output) => {
+              await decryptVaultStream(input.path, output, candidates, { source: name });
+            },
+          };
+        }
+      }
       const data = await readInput(input);
       if (!isEncryptedVault(data) && hasInlineVaultValues(data)) {
         const { decryptInlineYaml } = await import('../vault/inline.js');

@@ -38,6 +38,17 @@ function bin(args: string[], input?: string | Buffer, env: NodeJS.ProcessEnv = {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr.toString('utf8') };
 }
 
+/** Runs the binary under /usr/bin/python3 and reads the child's peak RSS (ru_maxrss, KiB); output discarded. */
+function peakRssKiB(args: string[]): { code: number; kib: number } {
+  const script =
+    'import resource, subprocess, sys\n' +
+    'r = subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)\n' +
+    'print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)';
+  const r = spawnSync('/usr/bin/python3', ['-c', script, process.execPath, CLI, ...args], { cwd: box.dir, env: box.env, encoding: 'utf8', timeout: 60_000 });
+  const [code, kib] = r.stdout.trim().split(' ').map(Number) as [number, number];
+  return { code, kib };
+}
+
 describe('vaultsmith binary', () => {
   test('stdin → encrypt → decrypt → stdout, exit 0', () => {
     const enc = bin(['encrypt', '--vault-password-file', pw.path], 'piped: yes\n');
@@ -66,6 +77,13 @@ describe('vaultsmith binary', () => {
     const view = bin(['decrypt', f, '--output', '-', '--vault-password-file', pw.path]);
     assert.equal(view.code, 0, view.stderr);
     assert.ok(view.stdout.equals(data), 'streamed plaintext differs');
+    // view streams a big vault too (a newline is added only when the text lacks one), in bounded memory.
+    const shown = bin(['view', f, '--vault-password-file', pw.path]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.ok(shown.stdout.equals(data[data.length - 1] === 0x0a ? data : Buffer.concat([data, Buffer.from('\n')])), 'view differs');
+    const peak = peakRssKiB(['view', f, '--vault-password-file', pw.path]);
+    assert.equal(peak.code, 0);
+    assert.ok(peak.kib < 160 * 1024, `view of a ${statSync(f).size >> 20} MiB vault peaked at ${peak.kib >> 10} MiB`);
     const dec = bin(['decrypt', f, '--vault-password-file', pw.path]);
     assert.equal(dec.code, 0, dec.stderr);
     assert.ok(readFileSync(f).equals(data));

@@ -1,7 +1,8 @@
-import { viewFiles } from '../../services/vault-files.js';
+import { viewFiles, type ViewedFile } from '../../services/vault-files.js';
 import { wipeSecrets } from '../../secrets/index.js';
 import { parseCommandArgs } from '../args.js';
 import { spawn } from 'node:child_process';
+import { Writable } from 'node:stream';
 import type { CliContext, Command } from '../context.js';
 import { write } from '../output.js';
 import {
@@ -35,23 +36,54 @@ Examples:
   vaultsmith view host_vars/*/vault.yml --vault-id @prompt
 `;
 
+/** Writes each file in order; like Ansible's display(), a newline is added only when a text lacks one. */
+async function emitFiles(files: ViewedFile[], output: Writable): Promise<void> {
+  for (const file of files) {
+    let last: number | undefined;
+    if ('plaintext' in file) {
+      await write(output, file.plaintext);
+      last = file.plaintext[file.plaintext.length - 1];
+    } else {
+      // A big vault streams through; only its last byte is remembered.
+      const tracker = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          if (chunk.length) last = chunk[chunk.length - 1];
+          output.write(chunk, (e) => done(e ?? undefined));
+        },
+      });
+      await file.streamTo(tracker);
+      await new Promise<void>((resolve, reject) => tracker.end((e?: Error | null) => (e ? reject(e) : resolve())));
+    }
+    if (last !== 0x0a) await write(output, '\n');
+  }
+}
+
 /**
  * ansible-vault pages its output on a terminal: $PAGER, else `less` (with LESS=FRSX unless set).
  * The plaintext reaches the pager through a pipe. Returns false when there is no terminal or pager.
  */
-async function showInPager(text: Buffer, ctx: CliContext): Promise<boolean> {
+async function showInPager(files: ViewedFile[], ctx: CliContext): Promise<boolean> {
   if (!ctx.stdout.isTTY || ctx.stdout !== process.stdout) return false;
   const pager = ctx.env.PAGER ?? 'less';
   if (pager.trim() === '') return false;
   const env = { ...ctx.env, LESS: ctx.env.LESS ?? 'FRSX' };
-  return new Promise((resolve) => {
-    const child = spawn('/bin/sh', ['-c', pager], { cwd: ctx.cwd, env, stdio: ['pipe', 'inherit', 'inherit'] });
-    child.on('error', () => resolve(false));
-    // 127: the shell could not find the pager; print directly instead.
-    child.on('close', (code) => resolve(code !== 127));
-    child.stdin.on('error', () => undefined); // the user may quit the pager early (EPIPE)
-    child.stdin.end(text);
+  const child = spawn('/bin/sh', ['-c', pager], { cwd: ctx.cwd, env, stdio: ['pipe', 'inherit', 'inherit'] });
+  const exited = new Promise<number | null>((resolve) => {
+    child.on('error', () => resolve(127));
+    child.on('close', (code) => resolve(code));
   });
+  let quitEarly = false;
+  child.stdin.on('error', () => {
+    quitEarly = true; // the user may quit the pager early (EPIPE)
+  });
+  try {
+    await emitFiles(files, child.stdin);
+  } catch (e) {
+    if (!quitEarly) throw e;
+  }
+  child.stdin.end();
+  // 127: the shell could not find the pager; print directly instead.
+  return (await exited) !== 127;
 }
 
 export const viewCommand: Command = {
@@ -74,13 +106,7 @@ export const viewCommand: Command = {
           inspectPlaintext: note.plaintext,
         });
       });
-      // Like Ansible's display(): a newline is added only when the text lacks one.
-      const text = Buffer.concat(
-        viewed.flatMap((file) =>
-          file.plaintext.length === 0 || file.plaintext[file.plaintext.length - 1] !== 0x0a ? [file.plaintext, Buffer.from('\n')] : [file.plaintext],
-        ),
-      );
-      if (!(await showInPager(text, ctx))) await write(ctx.stdout, text);
+      if (!(await showInPager(viewed, ctx))) await emitFiles(viewed, ctx.stdout);
       return 0;
     } finally {
       wipeSecrets(secrets);
