@@ -86,6 +86,26 @@ test('a ciphertext larger than the in-memory limit goes through a temp file and 
   assert.equal((await fsp.stat(outPath)).mode & 0o777, 0o600);
 });
 
+test('file output beyond the early write-back step (16 MiB) is byte-identical; a late failure leaves the target', async () => {
+  const work = await fsp.mkdtemp(join(dir, 'writeback-'));
+  const salt = randomBytes(32);
+  const plaintext = randomBytes(9 * 1024 * 1024 + 5); // ~37 MiB of vault text
+  const plainPath = join(work, 'plain');
+  await fsp.writeFile(plainPath, plaintext);
+  await encryptVaultFile(plainPath, join(work, 'out.vault'), secret, { salt });
+  assert.equal(await fsp.readFile(join(work, 'out.vault'), 'latin1'), await encryptVault(plaintext, secret, { salt }));
+  await decryptVaultFile(join(work, 'out.vault'), join(work, 'out.plain'), [secret]);
+  assert.ok((await fsp.readFile(join(work, 'out.plain'))).equals(plaintext));
+
+  // Vault-looking ASCII input is only recognised after the whole output was written (and partly synced).
+  const lookalike = join(work, 'lookalike');
+  await fsp.writeFile(lookalike, `$ANSIBLE_VAULT;1.1;AES256\n${'6162'.repeat(5 * 1024 * 1024)}\n`);
+  await fsp.writeFile(join(work, 'target'), 'keep me\n');
+  await assert.rejects(encryptVaultFile(lookalike, join(work, 'target'), secret), { code: 'ALREADY_ENCRYPTED' });
+  assert.equal(await fsp.readFile(join(work, 'target'), 'utf8'), 'keep me\n');
+  assert.deepEqual((await fsp.readdir(work)).sort(), ['lookalike', 'out.plain', 'out.vault', 'plain', 'target']);
+});
+
 test('failed decryptVaultFile leaves the output untouched and no temp files behind', async () => {
   const work = await fsp.mkdtemp(join(dir, 'fail-'));
   const vaultPath = join(work, 'secret.vault');
