@@ -121,10 +121,10 @@ export async function runPasswordScript(
   // Only the first stderr line: enough to explain, short enough for a one-line error.
   const reason = stderr.trim().split('\n')[0] ?? '';
   if (kind === 'client-script' && code === 2) {
-    throw new VaultsmithError('PASSWORD_SOURCE', `${what} ${path} did not find a secret for vault-id=${label}: ${reason}`);
+    throw new VaultsmithError('PASSWORD_SOURCE', `${what} ${path} did not find a secret for vault-id=${label ?? 'None'}: ${reason}`);
   }
   if (code !== 0) {
-    const forId = kind === 'client-script' ? ` when getting secret for vault-id=${label}` : '';
+    const forId = kind === 'client-script' ? ` when getting secret for vault-id=${label ?? 'None'}` : '';
     throw new VaultsmithError('PASSWORD_SOURCE', `${what} ${path} returned non-zero (${code})${forId}: ${reason}`);
   }
   const password = stripNewlines(stdout);

@@ -185,6 +185,12 @@ describe('loadVaultSecrets: scripts', () => {
       'PASSWORD_SOURCE',
       /client script .* did not find a secret for vault-id=dev: unknown id dev/,
     );
+    // Without a label the script gets no --vault-id; the message says None, as ansible-vault's does.
+    await rejectsWith(
+      loadVaultSecrets({ vaultIds: [client] }, ctxWith().ctx),
+      'PASSWORD_SOURCE',
+      /client script .* did not find a secret for vault-id=None: unknown id$/,
+    );
   });
 });
 
