@@ -59,6 +59,15 @@ describe('edit', () => {
     assert.equal(existsSync(`${v}.vaultsmith-lock`), false);
   });
 
+  test('--encrypt-vault-id is accepted (as by ansible-vault edit) and the file keeps its own vault id', async () => {
+    const v = await makeVault('e-id.yml', 'id: 1\n', ['--vault-id', `prod@${pw.path}`]);
+    const ed = editor('id-editor.sh', 'echo "id: 2" > "$1"');
+    const r = await cli(['edit', v, '--vault-id', `prod@${pw.path}`, '--encrypt-vault-id', 'other'], { EDITOR: ed });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(box.read(v).toString(), /^\$ANSIBLE_VAULT;1\.2;AES256;prod\n/);
+    assert.equal(await view(v), 'id: 2\n');
+  });
+
   test('an unchanged file is not rewritten (same bytes, same salt)', async () => {
     const v = await makeVault('e2.yml', 'same: 1\n');
     const before = box.read(v);

@@ -3,6 +3,7 @@ import { wipeSecrets } from '../../secrets/index.js';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../context.js';
 import {
+  ENCRYPT_VAULT_ID_OPTION,
   VAULT_ENV_HELP,
   VAULT_OPTIONS,
   VAULT_OPTIONS_HELP,
@@ -26,6 +27,8 @@ The file is locked (FILE.vaultsmith-lock) during the edit; if it changes on disk
 ansible-vault), it is not overwritten: your edit is saved encrypted as FILE.vaultsmith-conflict-TIME.
 
 Options:
+  --encrypt-vault-id LABEL     accepted for ansible-vault compatibility and ignored, as there:
+                               the file is re-encrypted with the vault id that opened it
 ${VAULT_OPTIONS_HELP}
 
 ${VAULT_ENV_HELP}
@@ -40,7 +43,7 @@ export const editCommand: Command = {
   summary: 'edit a vault file in $EDITOR through a private temp file (ansible-vault edit)',
   help,
   async run(args, ctx) {
-    const { values, positionals } = parseCommandArgs('edit', args, VAULT_OPTIONS);
+    const { values, positionals } = parseCommandArgs('edit', args, { ...VAULT_OPTIONS, ...ENCRYPT_VAULT_ID_OPTION });
     checkVaultOptions('edit', values);
     let secrets: VaultSecret[] = [];
     try {
