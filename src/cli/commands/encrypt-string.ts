@@ -74,7 +74,7 @@ export const encryptStringCommand: Command = {
       if (values.prompt) {
         const name = await promptLine(ctx, 'Variable name (enter for no name): ', { echo: true });
         const hidden = !values['show-input'];
-        const text = await promptLine(ctx, hidden ? 'String to encrypt (hidden): ' : 'String to encrypt:', { echo: !hidden });
+        const text = await promptLine(ctx, hidden ? 'String to encrypt (hidden): ' : 'String to encrypt: ', { echo: !hidden });
         if (!text || text.length === 0) {
           throw new VaultsmithError('INPUT', 'The plaintext provided from the prompt was empty, not encrypting');
         }

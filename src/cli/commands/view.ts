@@ -21,9 +21,9 @@ import { readStdinInputs } from './encrypt.js';
 const help = `Usage: vaultsmith view [options] FILE ...
 
 Prints the decrypted content of vault files (like ansible-vault view: through $PAGER or less on
-a terminal, directly otherwise). A plain
-YAML file holding inline '!vault |' values (from encrypt_string) is printed with those values
-decrypted and its comments kept, which ansible-vault cannot do. '-' reads stdin.
+a terminal, directly otherwise). A plain YAML file holding inline '!vault |' values (from
+encrypt_string) is printed with those values decrypted and its comments kept, which ansible-vault
+cannot do; a value no secret opens fails the command, naming its key path. '-' reads stdin.
 
 Options:
 ${VAULT_OPTIONS_HELP}
