@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatAge, parseDuration } from '../../src/rotate/duration.js';
 import { splitKeyList } from '../../src/rotate/key-list.js';
-import { redisPasswordHash } from '../../src/rotate/strategies/redis.js';
+import { redisCanLogin, redisPasswordHash } from '../../src/rotate/strategies/redis.js';
+import { freePort } from '../helpers/postgres.js';
 import { getStrategy } from '../../src/rotate/strategies/index.js';
 import { renderPrometheus, type SecretStatus } from '../../src/services/status.js';
 
@@ -53,4 +54,14 @@ test('renderPrometheus escapes label values and declares every metric', () => {
   assert.match(text, /^vaultsmith_secret_last_rotation_timestamp_seconds\{.*\} 0$/m);
   assert.match(text, /^vaultsmith_secret_due_timestamp_seconds\{.*\} 1775001600$/m);
   assert.equal(text.match(/^# TYPE /gm)?.length, 6);
+});
+
+test('redis: an unreachable server is reported with its address and reason, never the password', async () => {
+  const port = await freePort(); // nothing listens there
+  const password = 'pw-' + Math.random().toString(36).slice(2);
+  await assert.rejects(redisCanLogin(`redis://:${password}@127.0.0.1:${port}/0`), (e: Error) => {
+    assert.match(e.message, new RegExp(`^redis: cannot connect to 127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`));
+    assert.ok(!e.message.includes(password));
+    return true;
+  });
 });

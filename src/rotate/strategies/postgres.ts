@@ -89,7 +89,10 @@ async function adminClient(ctx: StrategyContext, candidates: PgLogin[]): Promise
       await client.end().catch(() => undefined);
     }
   }
-  throw pgError('no administrative login was accepted (give --admin-url or VAULTSMITH_ADMIN_URL)', lastError);
+  throw pgError(
+    ctx.adminUrl ? 'the administrative URL was not accepted' : 'no administrative login was accepted (give --admin-url or VAULTSMITH_ADMIN_URL)',
+    lastError,
+  );
 }
 
 /**

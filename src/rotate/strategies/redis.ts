@@ -36,6 +36,21 @@ function redisError(what: string, e: unknown): VaultsmithError {
   return new VaultsmithError('EXTERNAL', `redis: ${what}: ${message}`, { cause: e });
 }
 
+/** `host:port` of a Redis URL, for messages (never the credentials in it). */
+function endpointOf(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname || '127.0.0.1'}:${parsed.port || '6379'}`;
+  } catch {
+    return 'the configured address';
+  }
+}
+
+/** Why ioredis could not connect: its 'error' event has the reason (ECONNREFUSED ...), connect() only says "closed". */
+function connectFailure(e: unknown, eventError: string): unknown {
+  return eventError ? new Error(eventError) : e;
+}
+
 function connectOnce(url: string): Redis {
   // No retries and no offline queue: a failed login must surface at once, not be retried forever.
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null, connectTimeout: 10000 });
@@ -56,7 +71,7 @@ export async function redisCanLogin(url: string): Promise<boolean> {
     return (await client.ping()) === 'PONG';
   } catch (e) {
     if (AUTH_FAILURE.test(`${e instanceof Error ? e.message : String(e)} ${eventError}`)) return false;
-    throw redisError('cannot connect', e);
+    throw redisError(`cannot connect to ${endpointOf(url)}`, connectFailure(e, eventError));
   } finally {
     client.disconnect();
   }
@@ -66,10 +81,12 @@ async function withAdmin<T>(ctx: StrategyContext, candidates: string[], fn: (c: 
   let lastError: unknown;
   for (const url of ctx.adminUrl ? [ctx.adminUrl] : candidates) {
     const client = connectOnce(url);
+    let eventError = '';
+    client.on('error', (e: Error) => (eventError = e.message));
     try {
       await client.connect();
     } catch (e) {
-      lastError = e;
+      lastError = connectFailure(e, eventError);
       client.disconnect();
       continue;
     }
@@ -81,7 +98,12 @@ async function withAdmin<T>(ctx: StrategyContext, candidates: string[], fn: (c: 
       client.disconnect();
     }
   }
-  throw redisError('no administrative login was accepted (give --admin-url or VAULTSMITH_ADMIN_URL)', lastError);
+  throw redisError(
+    ctx.adminUrl
+      ? `the administrative URL (${endpointOf(ctx.adminUrl)}) was not accepted`
+      : 'no administrative login was accepted (give --admin-url or VAULTSMITH_ADMIN_URL)',
+    lastError,
+  );
 }
 
 /** The SHA-256 hashes of the user's passwords, from `ACL GETUSER`. */
