@@ -126,6 +126,15 @@ export async function setValue(
       const rendered = expectedTemplateValue(loaded.manifest, envName, dep, values).value;
       if (rendered === undefined) continue;
       if (!(dep in opened.values) && !isRequired(loaded.manifest.secrets?.[dep])) continue;
+      // A value fine on its own can still break a key derived from it (a password with `@` or `/`
+      // inside a redis:// URL whose template inserts it unescaped): refuse before writing anything.
+      const depFormat = loaded.manifest.secrets?.[dep]?.format;
+      const depProblems = depFormat === undefined ? [] : formatProblems(rendered, depFormat);
+      if (depProblems.length) {
+        throw new VaultsmithError('INPUT', `refusing to store this value for ${key}: the derived ${dep} ${depProblems.join('; ')}`, {
+          hint: `the template of ${dep} inserts ${key} as is; write {${key}|url} there to percent-encode it, or use a value without URL delimiters`,
+        });
+      }
       values[dep] = rendered;
       updates.push([dep, rendered]);
     }
