@@ -41,8 +41,9 @@ services:
 
 /*
  * Choices made for the senex preset:
- * - DB and Redis passwords use token-urlsafe (A-Z a-z 0-9 - _): they appear inside redis:// URLs,
- *   so templates insert them unescaped and the URLs stay valid and readable.
+ * - DB and Redis passwords use token-urlsafe (A-Z a-z 0-9 - _). The Redis URLs still insert the
+ *   password with `|url`: a generated one is unchanged by it, and a password a person sets with
+ *   `@ / # %` keeps the URLs valid (redis-py and kombu percent-decode the password).
  * - Values only a person can supply are YOUR-... placeholders that 'check' reports until set.
  * - Sentry is optional and has no placeholder: SENTRY_DSN is rendered only once it is set.
  */
@@ -129,19 +130,19 @@ secrets:
     rotation: { strategy: redis, period: 90d, grace: 1d }
   vault_redis_url:
     group: Redis
-    template: "redis://:{vault_redis_password}@{redis_host}:{redis_port}"
+    template: "redis://:{vault_redis_password|url}@{redis_host}:{redis_port}"
     format: url
     required: true
 
   # Celery
   vault_celery_broker_url:
     group: Celery
-    template: "redis://:{vault_redis_password}@{redis_host}:{redis_port}/2"
+    template: "redis://:{vault_redis_password|url}@{redis_host}:{redis_port}/2"
     format: url
     required: true
   vault_celery_result_backend:
     group: Celery
-    template: "redis://:{vault_redis_password}@{redis_host}:{redis_port}/3"
+    template: "redis://:{vault_redis_password|url}@{redis_host}:{redis_port}/3"
     format: url
     required: true
 
@@ -287,7 +288,7 @@ variables:
   REDIS_URL:
     description: Redis connection string
     services: [django, celery-worker, celery-beat]
-    template: "redis://:{vault_redis_password}@{redis_host}:{redis_port}/0"
+    template: "redis://:{vault_redis_password|url}@{redis_host}:{redis_port}/0"
 
   # Celery
   CELERY_BROKER_URL:

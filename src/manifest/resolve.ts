@@ -114,6 +114,11 @@ export function dependentKeys(manifest: Manifest, key: string): string[] {
 
 const MASK = '****';
 
+/** A shown value that hides something: inserted into templates as is, never percent-encoded. */
+function isMasked(shown: string): boolean {
+  return shown.includes(MASK);
+}
+
 export function maskValue(value: string): string {
   return value === '' ? '' : MASK;
 }
@@ -132,7 +137,9 @@ export function maskedKeyValue(manifest: Manifest, envName: string, key: string,
     const secretKeys = manifest.secrets ?? {};
     // Only when the stored value still matches its template is the masked rendering faithful.
     if (renderTemplate(spec.template, lookup).value === value) {
-      const masked = renderTemplate(spec.template, (n) => (n in secretKeys ? maskedKeyValue(manifest, envName, n, values, depth + 1) : lookup(n)));
+      const masked = renderTemplate(spec.template, (n) => (n in secretKeys ? maskedKeyValue(manifest, envName, n, values, depth + 1) : lookup(n)), {
+        verbatim: isMasked,
+      });
       if (masked.value !== undefined) return masked.value;
     }
   }
@@ -169,7 +176,9 @@ export function resolveVariable(
       return spec.optional ? { status: 'absent' } : { status: 'missing', missingKeys: missingKeys.length ? missingKeys : missing };
     }
     const masked =
-      renderTemplate(spec.template, (n) => (secretKeys.has(n) ? maskedKeyValue(manifest, envName, n, values) : lookup(n))).value ?? MASK;
+      renderTemplate(spec.template, (n) => (secretKeys.has(n) ? maskedKeyValue(manifest, envName, n, values) : lookup(n)), {
+        verbatim: isMasked,
+      }).value ?? MASK;
     const fromSecret = parseTemplate(spec.template).some((p) => 'name' in p && secretKeys.has(p.name));
     return { status: 'ok', variable: { ...base, value, fromSecret, masked } };
   }

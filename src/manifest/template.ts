@@ -70,11 +70,13 @@ export function templateReferences(template: string): string[] {
 
 /**
  * Renders a template; `lookup` returns the value of a name or undefined when it has none (then the
- * result is undefined and `missing` lists what was absent).
+ * result is undefined and `missing` lists what was absent). Values for which `verbatim` is true skip
+ * their filter (a `****` mask stays readable inside `{password|url}`).
  */
 export function renderTemplate(
   template: string,
   lookup: (name: string) => string | undefined,
+  options: { verbatim?: (value: string) => boolean } = {},
 ): { value: string | undefined; missing: string[]; used: string[] } {
   let out = '';
   const missing: string[] = [];
@@ -90,7 +92,7 @@ export function renderTemplate(
       continue;
     }
     if (!used.includes(p.name)) used.push(p.name);
-    out += p.filter === 'url' ? encodeURIComponent(v).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`) : v;
+    out += p.filter === 'url' && !options.verbatim?.(v) ? encodeURIComponent(v).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`) : v;
   }
   return { value: missing.length ? undefined : out, missing, used };
 }

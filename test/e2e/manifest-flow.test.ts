@@ -246,6 +246,33 @@ test('check: an old Redis password left in a URL is reported', async () => {
   assert.ok(!r.stdout.includes(old));
 });
 
+test('a Redis password with URL delimiters: percent-encoded by the preset, refused by a raw template', async () => {
+  const password = `${randomBytes(12).toString('base64url')}@/#%:?${randomBytes(12).toString('base64url')}`;
+  const ok = await cli(['set', 'staging', 'vault_redis_password', '--value-stdin'], `${password}\n`);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal((await cli(['check', 'staging'])).code, 0);
+  const rendered = JSON.parse((await cli(['env', 'staging', '--format', 'json'])).stdout) as Record<string, string>;
+  for (const name of ['REDIS_URL', 'CELERY_BROKER_URL', 'CELERY_RESULT_BACKEND']) {
+    const url = new URL(rendered[name]!);
+    assert.equal(url.hostname, 'redis', name);
+    assert.equal(decodeURIComponent(url.password), password, `${name} carries the password`);
+  }
+  // A manifest whose template inserts the password as is: the value is refused, the vault untouched.
+  const manifestPath = join(project, 'vaultsmith.yaml');
+  const manifest = readFileSync(manifestPath, 'utf8');
+  const vaultBytes = readFileSync(vaultPath('staging'));
+  try {
+    writeFileSync(manifestPath, manifest.replaceAll('{vault_redis_password|url}', '{vault_redis_password}'));
+    const refused = await cli(['set', 'staging', 'vault_redis_password', '--value-stdin'], `${password}x\n`);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /refusing to store this value for vault_redis_password: the derived vault_redis_url is not a valid URL/);
+    assert.ok(!refused.stderr.includes(password));
+    assert.deepEqual(readFileSync(vaultPath('staging')), vaultBytes);
+  } finally {
+    writeFileSync(manifestPath, manifest);
+  }
+});
+
 test('exec forwards SIGTERM to the command and exits with its status', async () => {
   const { spawn } = await import('node:child_process');
   const child = `process.on('SIGTERM', () => { process.stdout.write(' got-TERM'); process.exit(43); });
