@@ -22,7 +22,7 @@ import type { VaultHeader, VaultSecret } from '../vault/types.js';
 export const STREAM_THRESHOLD_BYTES = 16 * 1024 * 1024;
 
 /** A file path, or bytes already read (stdin) with a display name. */
-export type VaultInput = { path: string } | { name: string; data: Buffer };
+export type VaultInput = { path: string; name?: string } | { name: string; data: Buffer };
 
 /** Where results go: back over the input, to one file, or to a stream (stdout). */
 export type VaultOutput = { kind: 'in-place' } | { kind: 'file'; path: string } | { kind: 'stream'; stream: Writable };
@@ -36,8 +36,9 @@ export interface FileOptions {
   inspectPlaintext?: (plaintext: Buffer) => void;
 }
 
+/** The name for messages: the path as the user typed it when known (as ansible-vault shows it). */
 export function inputName(input: VaultInput): string {
-  return 'path' in input ? input.path : input.name;
+  return 'path' in input ? (input.name ?? input.path) : input.name;
 }
 
 function readError(name: string, e: unknown): VaultsmithError {
@@ -54,13 +55,13 @@ function readError(name: string, e: unknown): VaultsmithError {
   return new VaultsmithError('INPUT', `Unable to read source file (${name}): ${reason}`, { cause: e });
 }
 
-async function fileSize(path: string): Promise<number> {
+async function fileSize(path: string, name = path): Promise<number> {
   try {
     const st = await fsp.stat(path);
     if (st.isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
     return st.size;
   } catch (e) {
-    throw readError(path, e);
+    throw readError(name, e);
   }
 }
 
@@ -69,12 +70,12 @@ async function readInput(input: VaultInput): Promise<Buffer> {
   try {
     return await fsp.readFile(input.path);
   } catch (e) {
-    throw readError(input.path, e);
+    throw readError(inputName(input), e);
   }
 }
 
 /** Reads the first bytes only (enough for the header) to classify a big file cheaply. */
-async function readHead(path: string, bytes = 4096): Promise<Buffer> {
+async function readHead(path: string, name = path, bytes = 4096): Promise<Buffer> {
   let fh: fsp.FileHandle | undefined;
   try {
     fh = await fsp.open(path, 'r');
@@ -82,7 +83,7 @@ async function readHead(path: string, bytes = 4096): Promise<Buffer> {
     const { bytesRead } = await fh.read(buf, 0, bytes, 0);
     return buf.subarray(0, bytesRead);
   } catch (e) {
-    throw readError(path, e);
+    throw readError(name, e);
   } finally {
     await fh?.close().catch(() => undefined);
   }
@@ -239,8 +240,8 @@ export async function encryptFiles(request: EncryptFilesRequest, options: FileOp
     request.inputs,
     async (input): Promise<Prepared> => {
       const name = inputName(input);
-      if ('path' in input && (await fileSize(input.path)) >= STREAM_THRESHOLD_BYTES) {
-        if (headerLineIsVault(await readHead(input.path))) throw alreadyEncrypted(name);
+      if ('path' in input && (await fileSize(input.path, name)) >= STREAM_THRESHOLD_BYTES) {
+        if (headerLineIsVault(await readHead(input.path, name))) throw alreadyEncrypted(name);
         return { input, stream: true };
       }
       const plaintext = await readInput(input);
@@ -303,8 +304,8 @@ export async function decryptFiles(request: DecryptFilesRequest, options: FileOp
     request.inputs,
     async (input): Promise<Prepared> => {
       const name = inputName(input);
-      if ('path' in input && (await fileSize(input.path)) >= STREAM_THRESHOLD_BYTES) {
-        const head = await readHead(input.path);
+      if ('path' in input && (await fileSize(input.path, name)) >= STREAM_THRESHOLD_BYTES) {
+        const head = await readHead(input.path, name);
         if (!headerLineIsVault(head)) throw notEncrypted(name);
         const header = parseVaultHeader(headerLine(head).toString('latin1'));
         return { input, stream: true, header };
@@ -372,8 +373,8 @@ export async function viewFiles(inputs: VaultInput[], secrets: VaultSecret[], op
     inputs,
     async (input): Promise<ViewedFile> => {
       const name = inputName(input);
-      if ('path' in input && (await fileSize(input.path)) >= STREAM_THRESHOLD_BYTES) {
-        const head = await readHead(input.path);
+      if ('path' in input && (await fileSize(input.path, name)) >= STREAM_THRESHOLD_BYTES) {
+        const head = await readHead(input.path, name);
         if (headerLineIsVault(head)) {
           const header = parseVaultHeader(headerLine(head).toString('latin1'));
           const candidates = options.filterSecrets ? options.filterSecrets(secrets, header) : secrets;

@@ -187,7 +187,10 @@ describe('encrypt / decrypt', () => {
   });
 
   test('missing input file and option misuse', async () => {
-    assertFailed(await cli(['decrypt', 'nope.yml', '--vault-password-file', pw.path]), /Unable to read source file \(.*nope\.yml\): No such file or directory/);
+    // Files are named as typed, like ansible-vault does.
+    assertFailed(await cli(['decrypt', 'nope.yml', '--vault-password-file', pw.path]), /^ERROR! Unable to read source file \(nope\.yml\): No such file or directory$/);
+    box.file('typed.yml', 'plain\n');
+    assertFailed(await cli(['view', 'typed.yml', '--vault-password-file', pw.path]), /^ERROR! input is not vault encrypted data\. typed\.yml is not a vault encrypted file$/);
     const a = box.file('o1.yml', '1\n');
     const b = box.file('o2.yml', '2\n');
     assertFailed(await cli(['encrypt', a, b, '--output', 'x', '--vault-password-file', pw.path]), /At most one input file may be used with the --output option/, {

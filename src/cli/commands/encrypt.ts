@@ -46,7 +46,7 @@ export async function readStdinInputs(args: string[], ctx: CliContext): Promise<
       stdinData ??= await readAll(ctx.stdin);
       inputs.push({ name: '-', data: stdinData });
     } else {
-      inputs.push({ path: await resolveTarget(ctx, arg) });
+      inputs.push({ path: await resolveTarget(ctx, arg), name: arg });
     }
   }
   return inputs;
