@@ -69,6 +69,8 @@ export interface RotationTarget {
    * progress goes to `log` so it lands in the rotation's steps (and --json), not only on stderr.
    */
   deliver(values: Record<string, unknown>, log: (message: string) => void): Promise<void>;
+  /** What `deliver` will do, for --dry-run (e.g. 'sync the Podman secrets', 'restart django'). */
+  deliveryPlan?: string[];
   adminUrl?: string;
   processEnv: NodeJS.ProcessEnv;
   cwd: string;
@@ -343,7 +345,12 @@ export async function startRotation(target: RotationTarget, options: { dryRun?: 
     }
     if (options.dryRun) {
       rotation.entry = { strategy: rotation.strategy.name, startedAt: rotation.now().toISOString(), phase: null, state: {} };
-      rotation.steps.push(...PHASES.map((p) => `would run phase ${p}`));
+      if (rotation.strategy.accepts) rotation.log(`${rotation.strategy.name}: the service accepts the current value of ${key}`);
+      const delivery = target.deliveryPlan?.length ? target.deliveryPlan.join(', ') : 'nothing to sync or restart';
+      const grace = target.spec.grace ? `after the grace period (${target.spec.grace})` : 'at once (no grace period)';
+      rotation.log(`would generate a new value of ${key} and store it as pending in the encrypted vault`);
+      rotation.log(`would apply and test it (${rotation.strategy.name}), then deliver it: ${delivery}`);
+      rotation.log(`would retire the old credential ${grace} and record the rotation`);
       return rotation.result('dry-run');
     }
     rotation.entry = { strategy: rotation.strategy.name, startedAt: rotation.now().toISOString(), phase: null, state: {} };

@@ -206,6 +206,13 @@ function buildTarget(
         }
       }
     },
+    deliveryPlan: [
+      ...(usesPodman ? ['sync the Podman secrets'] : []),
+      ...services.flatMap((name) => {
+        const service = manifest.services?.[name];
+        return [...(service?.restart ? [`restart ${name}`] : []), ...(service?.health ? [`check ${name}`] : [])];
+      }),
+    ],
     adminUrl: request.adminUrl ?? ctx.env[adminEnv],
     processEnv: childEnv,
     cwd: loaded.dir,
