@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp, constants as fsc } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { VaultsmithError } from '../errors.js';
+import { DecryptionFailedError, VaultsmithError } from '../errors.js';
 import { ioError, safeWrite } from '../internal/safe-write.js';
 // Imported from the modules, not the vault index, so the YAML parser behind inline values is only
 // loaded when a file actually holds `!vault` values (start-up time of every vault command).
@@ -359,6 +359,17 @@ export type ViewedFile =
       streamTo: (output: Writable) => Promise<void>;
     };
 
+/** Errors from a YAML file's inline values name the file too ("on vars.yml (value of db.password)"). */
+function inlineErrorNamed(e: unknown, name: string): unknown {
+  if (e instanceof DecryptionFailedError) {
+    return new DecryptionFailedError(e.triedLabels, e.fileLabel, e.source ? `${name} (${e.source})` : name, { cause: e });
+  }
+  if (e instanceof VaultsmithError && !e.message.startsWith(`${name}: `)) {
+    return new VaultsmithError(e.code, `${name}: ${e.message.replace(/:$/, '')}`, { cause: e, ...(e.hint ? { hint: e.hint } : {}) });
+  }
+  return e;
+}
+
 /** Heuristic: plaintext YAML holding inline `!vault` values (which Ansible's view cannot show). */
 export function hasInlineVaultValues(data: Buffer): boolean {
   return /!vault\s*[|>]/.test(data.toString('utf8'));
@@ -390,7 +401,9 @@ export async function viewFiles(inputs: VaultInput[], secrets: VaultSecret[], op
       const data = await readInput(input);
       if (!isEncryptedVault(data) && hasInlineVaultValues(data)) {
         const { decryptInlineYaml } = await import('../vault/inline.js');
-        const yaml = await decryptInlineYaml(data.toString('utf8'), secrets);
+        const yaml = await decryptInlineYaml(data.toString('utf8'), secrets).catch((e: unknown) => {
+          throw inlineErrorNamed(e, name);
+        });
         options.inspectPlaintext?.(data);
         return { name, plaintext: Buffer.from(yaml, 'utf8'), inline: true };
       }

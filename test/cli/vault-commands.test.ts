@@ -273,6 +273,32 @@ describe('view', () => {
     assertFailed(await cli(['view', p, '--vault-password-file', pw.path]), /Decryption failed \(no vault secrets were found that could decrypt\)/);
   });
 
+  test('inline values in nested mappings and lists; a value no secret opens and bad YAML name the file, never a value', async () => {
+    const block = async (value: string, id: string) => {
+      const r = await cli(['encrypt_string', '--vault-id', id], value);
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout.replace(/^!vault \|\n/, '');
+    };
+    const indent = (text: string, spaces: number) => text.replace(/^ {10}/gm, ' '.repeat(spaces));
+    const nested = await block('nested-value', `default@${pw.path}`);
+    const listed = await block('listed: value', `default@${pw.path}`);
+    const foreign = await block('foreign-value', `prod@${other.path}`);
+    const yaml = `# kept\napp:\n  db:\n    password: !vault |\n${indent(nested, 6)}\n  list:\n    - plain\n    - !vault |\n${indent(listed, 8)}\nother: !vault |\n${indent(foreign, 4)}\n`;
+    const p = box.file('nested-inline.yml', yaml);
+    const both = await cli(['view', 'nested-inline.yml', '--vault-password-file', pw.path, '--vault-id', `prod@${other.path}`]);
+    assert.equal(both.code, 0, both.stderr);
+    assert.equal(both.stdout, "# kept\napp:\n  db:\n    password: nested-value\n  list:\n    - plain\n    - \"listed: value\"\nother: foreign-value\n");
+    const one = await cli(['view', 'nested-inline.yml', '--vault-password-file', pw.path]);
+    assertFailed(one, /^ERROR! Decryption failed \(no vault secrets were found that could decrypt\) on nested-inline\.yml \(value of other\); tried vault ids: default; file vault id: prod$/, {
+      untouched: [[p, Buffer.from(yaml)]],
+    });
+    assert.ok(!one.stdout.includes('nested-value'), 'partial output printed');
+    box.file('broken-inline.yml', `db_password: plain-secret-in-line\nbad: [unclosed\nx: !vault |\n${indent(nested, 2)}\n`);
+    const broken = await cli(['view', 'broken-inline.yml', '--vault-password-file', pw.path]);
+    assertFailed(broken, /^ERROR! broken-inline\.yml: cannot parse YAML: .* at line \d+, column \d+$/);
+    assert.ok(!broken.stderr.includes('plain-secret-in-line'));
+  });
+
   test('view of a plain file without vault values fails like ansible-vault', async () => {
     const p = box.file('plain-view.yml', 'a: 1\n');
     assertFailed(await cli(['view', p, '--vault-password-file', pw.path]), /input is not vault encrypted data/);
