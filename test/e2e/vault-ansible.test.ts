@@ -4,6 +4,7 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { chmodSync, statSync } from 'node:fs';
 import { runCli } from '../helpers/cli.js';
 import { requireTool } from '../helpers/tools.js';
 import { ansibleLoadYaml, ansibleVault, sandbox, type Sandbox } from '../secrets/kit.js';
@@ -101,6 +102,21 @@ describe('round trips with the real ansible-vault', () => {
     assert.equal(enc.code, 0, enc.stderr);
     const plainPass = box.passwordFile('decrypted-inner.pass', 'encrypted-vault-password');
     assert.equal((await ours(['view', f, '--vault-password-file', plainPass.path])).stdout, 'inner: 1\n');
+  });
+});
+
+describe('file modes side by side with ansible-vault', () => {
+  test('decrypting a 0644 vault in place: both leave the plaintext 0600', async (t) => {
+    if (!requireTool(t, 'ansible-vault')) return;
+    const modeOf = (p: string) => statSync(p).mode & 0o777;
+    const [a, b] = ['mode-theirs.yml', 'mode-ours.yml'].map((n) => box.file(n, 'm: 1\n', 0o644)) as [string, string];
+    assert.equal(theirs(['encrypt', a, b, '--vault-password-file', pw.path]).code, 0);
+    chmodSync(a, 0o644);
+    chmodSync(b, 0o644);
+    assert.equal(theirs(['decrypt', a, '--vault-password-file', pw.path]).code, 0);
+    assert.equal((await ours(['decrypt', b, '--vault-password-file', pw.path])).code, 0);
+    assert.deepEqual([box.read(a).toString(), modeOf(a)], ['m: 1\n', 0o600]);
+    assert.deepEqual([box.read(b).toString(), modeOf(b)], ['m: 1\n', modeOf(a)]);
   });
 });
 
