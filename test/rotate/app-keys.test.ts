@@ -166,7 +166,7 @@ test('the administrative URL is not passed on to apply/test, restart or health c
   const env = { ...project.env, VAULTSMITH_ADMIN_URL: `postgres://admin:${adminPassword}@db/postgres` };
   const dry = await runCli(['rotate', 'test', 'api_token', '--dry-run'], { cwd: project.dir, env });
   assert.equal(dry.code, 0, dry.stderr);
-  assert.match(dry.stderr, /^would apply it \(command\), log in with it, then deliver it: restart api, check api$/m, 'the dry run says what delivery will do');
+  assert.match(dry.stderr, /^would apply and test it \(command\), then deliver it: restart api, check api$/m, 'the dry run says what delivery will do');
   assert.match(dry.stderr, /^would retire the old credential at once/m);
   assert.equal(readText(join(project.dir, 'restart.env')), '', 'the dry run restarted nothing');
   const r = await runCli(['rotate', 'test', 'api_token'], { cwd: project.dir, env });
