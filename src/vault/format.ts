@@ -253,10 +253,23 @@ export class OuterHexWriter {
    * table: this is the hot loop when encrypting large files.
    */
   pushCiphertext(ciphertext: Uint8Array): Buffer {
+    const out = Buffer.allocUnsafe(OuterHexWriter.encodedLengthBound(ciphertext.length));
+    return out.subarray(0, this.pushCiphertextInto(ciphertext, out));
+  }
+
+  /** Upper bound of the bytes pushCiphertext produces for `length` ciphertext bytes, at any column. */
+  static encodedLengthBound(length: number): number {
+    return length * 4 + Math.floor((VAULT_LINE_WIDTH + length * 4) / VAULT_LINE_WIDTH) + 1;
+  }
+
+  /**
+   * pushCiphertext into a caller's buffer (at least encodedLengthBound(ciphertext.length) bytes, so
+   * big outputs can reuse their buffers); returns the bytes written.
+   */
+  pushCiphertextInto(ciphertext: Uint8Array, out: Buffer): number {
+    if (out.length < OuterHexWriter.encodedLengthBound(ciphertext.length)) throw new RangeError('pushCiphertextInto: output buffer too small');
     const kernels = ciphertext.length >= 4096 && this.column % 4 === 0 ? hexKernels() : null;
-    if (!kernels) return this.pushCiphertextJs(ciphertext);
-    const total = ciphertext.length * 4;
-    const out = Buffer.allocUnsafe(total + Math.floor((this.column + total) / VAULT_LINE_WIDTH));
+    if (!kernels) return this.pushCiphertextJs(ciphertext, out);
     let written = 0;
     for (let offset = 0; offset < ciphertext.length; offset += ENCODE_SLICE) {
       const slice = ciphertext.subarray(offset, offset + ENCODE_SLICE);
@@ -266,13 +279,11 @@ export class OuterHexWriter {
       written += count;
       this.column = (this.column + 4 * slice.length) % VAULT_LINE_WIDTH;
     }
-    return out.subarray(0, written);
+    return written;
   }
 
   /** The same in JavaScript: small inputs and the (theoretical) unaligned column. */
-  private pushCiphertextJs(ciphertext: Uint8Array): Buffer {
-    const total = ciphertext.length * 4;
-    const out = Buffer.allocUnsafe(total + Math.floor((this.column + total) / VAULT_LINE_WIDTH) + 1);
+  private pushCiphertextJs(ciphertext: Uint8Array, out: Buffer): number {
     const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
     let written = 0;
     let column = this.column;
@@ -299,7 +310,7 @@ export class OuterHexWriter {
       }
     }
     this.column = column;
-    return out.subarray(0, written);
+    return written;
   }
 
   /** Ends the last partial line: Ansible's output always finishes with exactly one newline. */

@@ -57,9 +57,20 @@ export interface StreamDecryptOptions {
   source?: string;
 }
 
-/** Writes with backpressure: resolves at once unless the stream asks to wait for 'drain'. */
-function writeTo(output: Writable, data: Uint8Array): Promise<void> {
-  if (data.length === 0 || output.write(data)) return Promise.resolve();
+/**
+ * Writes with backpressure: resolves at once unless the stream asks to wait for 'drain'.
+ * `onWritten` runs once the stream is done with `data` (written or failed), so it may be reused.
+ */
+function writeTo(output: Writable, data: Uint8Array, onWritten?: () => void): Promise<void> {
+  if (output.destroyed) {
+    onWritten?.();
+    return Promise.reject(output.errored ?? new VaultsmithError('IO', 'the output was closed before all data was written'));
+  }
+  if (data.length === 0) {
+    onWritten?.();
+    return Promise.resolve();
+  }
+  if (output.write(data, onWritten && (() => onWritten()))) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const done = (error?: unknown) => {
       output.off('drain', onDrain);
@@ -120,6 +131,55 @@ async function* readChunks(path: string, chunkSize = READ_CHUNK, into?: readonly
 // ---------------------------------------------------------------------------------------------
 // Encryption
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * A few equal output buffers handed out in turn and given back once the stream has written them:
+ * the double hex of a large file (4x its size) goes through warm, reused memory instead of fresh
+ * allocations, whose page faults and garbage collection cost more than the encoding itself.
+ * Waiting for a free buffer is also the backpressure.
+ */
+class RecycledBuffers {
+  private readonly free: Buffer[] = [];
+  private readonly waiting: ((buffer: Buffer) => void)[] = [];
+  private made = 0;
+
+  constructor(
+    readonly size: number,
+    private readonly count: number,
+  ) {}
+
+  take(): Promise<Buffer> {
+    const buffer = this.free.pop();
+    if (buffer) return Promise.resolve(buffer);
+    if (this.made < this.count) {
+      this.made++;
+      return Promise.resolve(Buffer.allocUnsafe(this.size));
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  give(buffer: Buffer): void {
+    const next = this.waiting.shift();
+    if (next) next(buffer);
+    else this.free.push(buffer);
+  }
+}
+
+/**
+ * Ciphertext chunk → its outer hex, written to `output`. Buffers are recycled only for a file
+ * stream of our own, which is done with a chunk when its write callback runs; other streams (a
+ * PassThrough, say) may keep a reference to each chunk, so they get fresh ones.
+ */
+function hexSink(output: Writable, writer: OuterHexWriter, recycle: boolean): (ciphertext: Buffer) => Promise<void> {
+  if (!recycle) return (ciphertext) => writeTo(output, writer.pushCiphertext(ciphertext));
+  const pool = new RecycledBuffers(OuterHexWriter.encodedLengthBound(READ_CHUNK + 2 * AES_BLOCK), 4);
+  return async (ciphertext) => {
+    if (OuterHexWriter.encodedLengthBound(ciphertext.length) > pool.size) return writeTo(output, writer.pushCiphertext(ciphertext));
+    const buffer = await pool.take();
+    const length = writer.pushCiphertextInto(ciphertext, buffer);
+    return writeTo(output, buffer.subarray(0, length), () => pool.give(buffer));
+  };
+}
 
 /**
  * One encryption pass over the plaintext file: returns the HMAC of the ciphertext and Ansible's
@@ -190,7 +250,7 @@ export async function encryptVaultStream(
     if (first.looksEncrypted) throw alreadyEncryptedError(inputPath);
     await writeTo(output, plan.head(first.hmac));
     const writer = writerAfterHead(plan);
-    const second = await encryptPass(inputPath, plan.keys, (ciphertext) => writeTo(output, writer.pushCiphertext(ciphertext)));
+    const second = await encryptPass(inputPath, plan.keys, hexSink(output, writer, false));
     await writeTo(output, writer.finish());
     if (!hmacMatches(first.hmac, second.hmac)) throw inputChanged(inputPath);
   } finally {
@@ -206,14 +266,15 @@ function inputChanged(inputPath: string): VaultsmithError {
 
 /**
  * Single-pass variant for a file we own: writes a placeholder HMAC, streams the ciphertext, and
- * returns the real head to be written over the placeholder (same length) at position 0.
+ * returns the real head to be written over the placeholder (same length) at position 0. `output`
+ * is writeFileAtomically's fs.WriteStream, so output buffers are recycled (see hexSink).
  */
 async function encryptIntoOwnedFile(inputPath: string, output: Writable, secret: VaultSecret, options: EncryptVaultOptions): Promise<Patch[]> {
   const plan = await planEncryption(secret, options);
   try {
     await writeTo(output, plan.head(Buffer.alloc(32)));
     const writer = writerAfterHead(plan);
-    const result = await encryptPass(inputPath, plan.keys, (ciphertext) => writeTo(output, writer.pushCiphertext(ciphertext)));
+    const result = await encryptPass(inputPath, plan.keys, hexSink(output, writer, true));
     if (result.looksEncrypted) throw alreadyEncryptedError(inputPath);
     await writeTo(output, writer.finish());
     return [{ position: 0, data: plan.head(result.hmac) }];

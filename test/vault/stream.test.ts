@@ -106,6 +106,19 @@ test('file output beyond the early write-back step (16 MiB) is byte-identical; a
   assert.deepEqual((await fsp.readdir(work)).sort(), ['lookalike', 'out.plain', 'out.vault', 'plain', 'target']);
 });
 
+test('an output stream destroyed early fails the streaming encrypt and decrypt (no hang)', async () => {
+  const plainPath = join(dir, 'early-close');
+  await fsp.writeFile(plainPath, randomBytes(3 * 1024 * 1024));
+  const closed = new PassThrough();
+  closed.destroy();
+  await assert.rejects(encryptVaultStream(plainPath, closed, secret), /closed before all data was written/);
+  await encryptVaultFile(plainPath, `${plainPath}.vault`, secret);
+  const failing = new PassThrough();
+  failing.on('error', () => undefined); // the failure is what the call must report
+  failing.destroy(new Error('EPIPE-like failure'));
+  await assert.rejects(decryptVaultStream(`${plainPath}.vault`, failing, [secret]), /EPIPE-like failure|closed before/);
+});
+
 test('failed decryptVaultFile leaves the output untouched and no temp files behind', async () => {
   const work = await fsp.mkdtemp(join(dir, 'fail-'));
   const vaultPath = join(work, 'secret.vault');
