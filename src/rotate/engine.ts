@@ -388,9 +388,10 @@ export async function resumeRotation(target: RotationTarget, options: { finishNo
 /**
  * Undoes an interrupted rotation: before promotion, the service is reverted and the pending value
  * dropped, so the old value stays current. After promotion the new value is already live and the old
- * one may already be refused, so undoing would risk a lockout: the rotation is completed instead.
+ * one may already be refused, so undoing would risk a lockout: the rotation is completed instead
+ * (delivered, and the old credential retired after the grace period like any rotation).
  */
-export async function abortRotation(target: RotationTarget): Promise<RotationResult> {
+export async function abortRotation(target: RotationTarget, options: { finishNow?: boolean } = {}): Promise<RotationResult> {
   const rotation = new Rotation(target);
   return withJournalLock(target, async () => {
     const key = target.secretKey;
@@ -404,8 +405,9 @@ export async function abortRotation(target: RotationTarget): Promise<RotationRes
       rotation.log(`the new value of ${key} is already delivered; completing the rotation instead of undoing it`);
       rotation.journal.rotations[key] = rotation.entry;
       if (rotation.entry.phase === null || PHASES.indexOf(rotation.entry.phase) < PHASES.indexOf('test')) rotation.entry.phase = 'test';
-      const result = await rotation.runPhases({ finishNow: true });
-      return result;
+      // Completing keeps the grace period: retiring the old credential early is what would log
+      // users out (Django fallbacks) or cut off clients not yet restarted; --finish-now skips it.
+      return rotation.runPhases({ finishNow: options.finishNow });
     }
     if (pending !== undefined) {
       await rotation.strategy.revert(rotation.context(), { values, current: currentValue(target, values), pending });

@@ -327,7 +327,7 @@ export async function rotateSecrets(request: RotateRequest, ctx: RotateServiceCo
       try {
         if (mode === 'start') outcome.results.push(await startRotation(target, { dryRun: request.dryRun, finishNow: request.finishNow }));
         else if (mode === 'resume') outcome.results.push(await resumeRotation(target, { finishNow: request.finishNow }));
-        else outcome.results.push(await abortRotation(target));
+        else outcome.results.push(await abortRotation(target, { finishNow: request.finishNow }));
       } catch (e) {
         if (request.mode !== 'due' && keys.length === 1) throw e;
         outcome.failures.push({ secret: key, error: errorText(e) });

@@ -36,6 +36,10 @@ test('django-secret-key: the old key moves to SECRET_KEY_FALLBACKS and is droppe
   assert.ok(!r.stdout.includes(oldKey) && !r.stdout.includes(String(during.secret_key)), 'no key in the output');
   assert.equal(readText(join(project.dir, 'restarts.log')).trim(), 'restart', 'django restarted once on delivery');
 
+  const aborted = await runCli(['rotate', 'test', 'secret_key', '--abort', '--json'], { cwd: project.dir, env: project.env });
+  assert.equal(aborted.code, 0, aborted.stderr);
+  assert.equal(JSON.parse(aborted.stdout).results[0].status, 'in-grace', '--abort of a delivered rotation completes it but keeps the grace period');
+  assert.equal((await project.readVault()).secret_key_fallbacks, oldKey, 'the old key stays a fallback: no one is logged out by --abort');
   const early = await runCli(['rotate', 'test', '--resume', '--json'], { cwd: project.dir, env: project.env });
   assert.equal(JSON.parse(early.stdout).results[0].status, 'in-grace', 'resume before the grace period ends waits');
   await new Promise((r2) => setTimeout(r2, 1100));

@@ -8,7 +8,7 @@ import { renderTable, write, writeJson } from '../output.js';
 const help = `Usage: vaultsmith rotate ENV SECRET [--dry-run] [--yes] [--json] [--admin-url URL]
        vaultsmith rotate ENV --due [--yes] [--json]
        vaultsmith rotate ENV [SECRET] --resume [--finish-now] [--json]
-       vaultsmith rotate ENV [SECRET] --abort [--json]
+       vaultsmith rotate ENV [SECRET] --abort [--finish-now] [--json]
        vaultsmith rotate ENV SECRET --setup        (postgres-alternating, once)
 
 Rotates a secret against the service that uses it, in phases that are each safe to repeat:
@@ -24,7 +24,8 @@ Rotates a secret against the service that uses it, in phases that are each safe 
   record   history for 'vaultsmith status' and an audit event
 A journal in .vaultsmith/rotation-ENV.json (no values) records the phase done. If a rotation is
 interrupted, '--resume' completes it and '--abort' undoes it (after delivery, --abort completes
-it: the old credential may already be refused). A new rotation of a secret is refused while one
+it, as the old credential may already be refused; the old one is still retired only after the
+grace period, or at once with --finish-now). A new rotation of a secret is refused while one
 is in progress, including its grace period.
 
 Options:
@@ -36,7 +37,8 @@ Options:
                    creates the NOLOGIN owner role (rotation.owner_role, default <role a>_owner)
                    and the two LOGIN roles as its members acting as it, and gives the role in
                    use the vault's current password
-  --finish-now     retire the old credential now instead of after the grace period
+  --finish-now     retire the old credential now instead of after the grace period (with
+                   --resume, or --abort of a rotation already delivered)
   --dry-run        show what would happen; change nothing
   --yes            required for environments marked production: true
   --admin-url URL  administrative connection (PostgreSQL/Redis URL). Prefer the environment
