@@ -139,6 +139,17 @@ async function withPlaintextFile<T>(
   }
 }
 
+/** The editor's result; an editor that deleted (or replaced by a directory) its file is a clear failure. */
+async function readEdited(session: PlaintextSession, outcome: string): Promise<Buffer> {
+  try {
+    return await fsp.readFile(session.file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const what = code === 'ENOENT' ? 'removed the file it was given' : `left a file that cannot be read (${code ?? String(e)})`;
+    throw new VaultsmithError('EXTERNAL', `the editor ${what}; ${outcome}`);
+  }
+}
+
 async function readOrThrow(path: string): Promise<Buffer> {
   try {
     return await fsp.readFile(path);
@@ -180,7 +191,7 @@ export async function editVaultFile(request: EditRequest, ctx: EditorContext): P
     return withPlaintextFile(path, plaintext, ctx, async (session) => {
       plaintext.fill(0);
       await runEditor(session, ctx);
-      const edited = await fsp.readFile(session.file);
+      const edited = await readEdited(session, 'the vault was left unchanged');
       try {
         if (sha256(edited).equals(before)) return { status: 'unchanged' } as const;
         request.inspectPlaintext?.(edited);
@@ -227,7 +238,7 @@ export async function createVaultFile(request: CreateRequest, ctx: EditorContext
   await withFileLock(path, () =>
     withPlaintextFile(path, Buffer.alloc(0), ctx, async (session) => {
       await runEditor(session, ctx);
-      const content = await fsp.readFile(session.file);
+      const content = await readEdited(session, 'nothing was created');
       try {
         // Ansible saves a created file even when left empty.
         const vaultText = await encryptVault(content, request.secret, { label: request.label });

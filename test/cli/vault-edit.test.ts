@@ -68,6 +68,20 @@ describe('edit', () => {
     assert.equal(await view(v), 'id: 2\n');
   });
 
+  test('an editor that deletes its file: a clear error, vault unchanged, nothing created', async () => {
+    const v = await makeVault('e-rm.yml', 'stay: 1\n');
+    const before = box.read(v);
+    const rm = editor('rm-editor.sh', 'rm -f "$1"');
+    const r = await cli(['edit', v, '--vault-password-file', pw.path], { EDITOR: rm });
+    assert.equal(r.code, 6, r.stderr);
+    assert.equal(r.stderr, 'ERROR! the editor removed the file it was given; the vault was left unchanged\n');
+    assert.deepEqual(box.read(v), before);
+    const c = await cli(['create', 'e-rm-new.yml', '--vault-password-file', pw.path], { EDITOR: rm });
+    assert.equal(c.stderr, 'ERROR! the editor removed the file it was given; nothing was created\n');
+    assert.equal(existsSync(join(box.dir, 'e-rm-new.yml')), false);
+    assert.deepEqual(readdirSync(shm), []);
+  });
+
   test('an unchanged file is not rewritten (same bytes, same salt)', async () => {
     const v = await makeVault('e2.yml', 'same: 1\n');
     const before = box.read(v);
