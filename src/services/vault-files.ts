@@ -173,8 +173,9 @@ async function stageOutput(target: string, policy: ModePolicy, produce: (tmpPath
     }
   } catch (e) {
     await fsp.unlink(tmp).catch(() => undefined);
-    if (e instanceof VaultsmithError) throw e;
-    throw ioError('cannot write', target, e);
+    // Writers name the file they failed on: the user knows the target, not our temp name.
+    if (e instanceof VaultsmithError && !(e.code === 'IO' && e.message.includes(tmp))) throw e;
+    throw ioError('cannot write', target, e instanceof VaultsmithError ? (e.cause ?? e) : e);
   }
   return { tmp, target };
 }

@@ -200,6 +200,10 @@ describe('encrypt / decrypt', () => {
     assertFailed(await cli(['encrypt', a, '--ask-vault-pass', '--vault-password-file', pw.path]), /not allowed with argument/, { code: 2 });
     assertFailed(await cli(['encrypt', a, '--vault-id', 'a;b@x']), /The character ';' is not allowed in vault ids/, { code: 2 });
     assertFailed(await cli(['encrypt', a, '--no-such-flag']), /Unknown option/, { code: 2 });
+    // An output that cannot be written is named as given, not by our temp file.
+    assertFailed(await cli(['encrypt', a, '--output', 'no-dir/out.yml', '--vault-password-file', pw.path]), /^ERROR! cannot write \/.*\/no-dir\/out\.yml: no such file or directory$/, {
+      untouched: [[a, Buffer.from('1\n')]],
+    });
   });
 
   test('several encrypt ids need --encrypt-vault-id (or ANSIBLE_VAULT_ENCRYPT_IDENTITY)', async () => {
