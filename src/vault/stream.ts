@@ -642,16 +642,25 @@ export async function decryptVaultStream(
     const winner = candidates.find((c) => hmacMatches(storedHmac, c.hmac.digest()));
     if (!winner) throw new DecryptionFailedError(orderSecrets(secrets, header.label).map((s) => s.label), header.label, source);
 
-    // Pass 2: decrypt the authenticated ciphertext, holding back the last block for unpadding.
+    // Pass 2: decrypt the authenticated ciphertext. Its length is known now, so everything before
+    // the last block (which holds the padding) is written as it comes, without copies.
     const decipher = createVaultDecipher(winner.keys);
-    let heldBack = Buffer.alloc(0);
+    const bodyEnd = decoder.ciphertextLength - AES_BLOCK;
+    const lastParts: Buffer[] = [];
+    let position = 0;
     for await (const ciphertext of stash.read()) {
-      const plain = Buffer.concat([heldBack, decipher.update(ciphertext)]);
-      const keep = Math.min(AES_BLOCK, plain.length);
-      await writeTo(output, plain.subarray(0, plain.length - keep));
-      heldBack = Buffer.from(plain.subarray(plain.length - keep));
+      const plain = decipher.update(ciphertext);
+      const body = Math.max(0, Math.min(plain.length, bodyEnd - position));
+      position += plain.length;
+      if (body < plain.length) {
+        lastParts.push(Buffer.from(plain.subarray(body)));
+        plain.fill(0, body);
+      }
+      await writeTo(output, body === plain.length ? plain : plain.subarray(0, body));
     }
-    const last = Buffer.concat([heldBack, decipher.final()]);
+    lastParts.push(decipher.final());
+    const last = Buffer.concat(lastParts);
+    for (const part of lastParts) part.fill(0);
     let length: number;
     try {
       length = unpaddedLength(decoder.ciphertextLength, last);
