@@ -224,11 +224,15 @@ export interface CreateRequest {
 export async function createVaultFile(request: CreateRequest, ctx: EditorContext & { warn: (message: string) => void }): Promise<void> {
   const { path } = request;
   const dir = dirname(path);
-  try {
-    await fsp.stat(dir);
-  } catch {
+  const dirStat = await fsp.stat(dir).catch(() => null);
+  if (dirStat && !dirStat.isDirectory()) throw new VaultsmithError('INPUT', `cannot create ${path}: ${dir} is not a directory`);
+  if (!dirStat) {
     ctx.warn(`${dir} does not exist, creating...`);
-    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+    try {
+      await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+    } catch (e) {
+      throw new VaultsmithError('IO', `cannot create directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
   }
   const exists = await fsp.stat(path).then(
     () => true,

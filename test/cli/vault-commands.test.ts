@@ -398,6 +398,8 @@ describe('create', () => {
       untouched: [[join(box.dir, 'sub/new.yml'), before]],
     });
     assertFailed(await cli(['create', 'a.yml', 'b.yml', '--vault-password-file', pw.path]), /create can take only one filename argument/, { code: 2 });
+    box.file('plain-file', 'x\n');
+    assertFailed(await cli(['create', 'plain-file/new.yml', '--vault-password-file', pw.path], undefined, { EDITOR: editor }), /^ERROR! cannot create .*plain-file\/new\.yml: .*plain-file is not a directory$/);
   });
 
   test('an editor that fails creates nothing', async () => {
