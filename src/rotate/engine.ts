@@ -71,6 +71,8 @@ export interface RotationTarget {
   deliver(values: Record<string, unknown>, log: (message: string) => void): Promise<void>;
   /** What `deliver` will do, for --dry-run (e.g. 'sync the Podman secrets', 'restart django'). */
   deliveryPlan?: string[];
+  /** A caveat about delivery shown by --dry-run (e.g. variables that podman sync does not carry). */
+  deliveryNote?: string;
   adminUrl?: string;
   processEnv: NodeJS.ProcessEnv;
   cwd: string;
@@ -350,6 +352,7 @@ export async function startRotation(target: RotationTarget, options: { dryRun?: 
       const grace = target.spec.grace ? `after the grace period (${target.spec.grace})` : 'at once (no grace period)';
       rotation.log(`would generate a new value of ${key} and store it as pending in the encrypted vault`);
       rotation.log(`would apply and test it (${rotation.strategy.name}), then deliver it: ${delivery}`);
+      if (target.deliveryNote) rotation.log(target.deliveryNote);
       rotation.log(`would retire the old credential ${grace} and record the rotation`);
       return rotation.result('dry-run');
     }

@@ -100,6 +100,17 @@ function variablesUsing(loaded: LoadedManifest, keys: string[]): VariableSpec[] 
   });
 }
 
+/**
+ * Variables fed by these keys that reach services other than as Podman secrets: `podman sync` does
+ * not update them, so only the services' own restart commands can (e.g. through 'vaultsmith exec').
+ */
+function variablesOutsidePodman(loaded: LoadedManifest, keys: string[], spec: RotationSpec): string[] {
+  const using = new Set(variablesUsing(loaded, keys));
+  return Object.entries(loaded.manifest.variables ?? {})
+    .filter(([, variable]) => using.has(variable) && (variable.services ?? []).length > 0 && (spec.podman === false || !variable.podman))
+    .map(([name]) => name);
+}
+
 /** Services consuming any affected key, in the manifest's declared service order. */
 export function consumingServices(loaded: LoadedManifest, keys: string[], spec: RotationSpec): string[] {
   if (Array.isArray(spec.services)) return spec.services.map(String);
@@ -161,6 +172,12 @@ function buildTarget(
   const affected = affectedKeys(loaded, key, spec);
   const services = consumingServices(loaded, affected, spec);
   const usesPodman = spec.podman !== false && variablesUsing(loaded, affected).some((v) => v.podman !== undefined);
+  const outsidePodman = variablesOutsidePodman(loaded, affected, spec);
+  const outsidePodmanNote =
+    outsidePodman.length > 0
+      ? `note: ${outsidePodman.join(', ')} ${outsidePodman.length === 1 ? 'is not delivered as a Podman secret' : 'are not delivered as Podman secrets'}; ` +
+        `the services' restart commands must pass the new value on (e.g. through 'vaultsmith exec')`
+      : undefined;
   const log = ctx.log ?? (() => undefined);
   let vaultCache: { stamp: string; values: Record<string, unknown> } | undefined;
   return {
@@ -194,6 +211,7 @@ function buildTarget(
         if (synced.failure) throw synced.failure;
         deliverLog('synced the Podman secrets');
       }
+      if (outsidePodmanNote) deliverLog(outsidePodmanNote);
       for (const name of services) {
         const service = manifest.services?.[name];
         if (service?.restart) {
@@ -206,6 +224,7 @@ function buildTarget(
         }
       }
     },
+    deliveryNote: outsidePodmanNote,
     deliveryPlan: [
       ...(usesPodman ? ['sync the Podman secrets'] : []),
       ...services.flatMap((name) => {

@@ -33,6 +33,7 @@ test('rotate delivers to Podman: the secret store holds the new SECRET_KEY and i
   const r = await runCli(['rotate', 'test', 'secret_key'], { cwd: project.dir, env });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /synced the Podman secrets/);
+  assert.doesNotMatch(r.stderr, /not delivered as (a )?Podman secrets?/, 'every variable of the rotation travels as a Podman secret');
   const values = await project.readVault();
   assert.ok(podman.storedValue('django_secret_key')?.toString() === values.secret_key, 'Podman holds the new key');
   assert.ok(podman.storedValue('django_secret_key_fallbacks')?.toString() === oldKey, 'Podman holds the old key as fallback');

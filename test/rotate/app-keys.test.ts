@@ -172,6 +172,7 @@ test('the administrative URL is not passed on to apply/test, restart or health c
   assert.equal(dry.code, 0, dry.stderr);
   assert.match(dry.stderr, /^would apply and test it \(command\), then deliver it: restart api, check api$/m, 'the dry run says what delivery will do');
   assert.match(dry.stderr, /^would retire the old credential at once/m);
+  assert.match(dry.stderr, /^note: API_TOKEN is not delivered as a Podman secret; the services' restart commands must pass the new value on/m);
   assert.equal(readText(join(project.dir, 'restart.env')), '', 'the dry run restarted nothing');
   const r = await runCli(['rotate', 'test', 'api_token'], { cwd: project.dir, env });
   assert.equal(r.code, 0, r.stderr);
