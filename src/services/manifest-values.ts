@@ -82,7 +82,8 @@ function setKey(doc: Document, key: string, value: string | number, after: strin
 
 /** Keeps a number a number (a port stays `5432`, not `"5432"`) when the stored value is one. */
 function typedLike(previous: unknown, value: string): string | number {
-  return typeof previous === 'number' && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
+  // Only a canonical number converts: `007` or `1.50` would lose characters as a YAML number.
+  return typeof previous === 'number' && /^-?\d+(\.\d+)?$/.test(value) && String(Number(value)) === value ? Number(value) : value;
 }
 
 export async function setValue(

@@ -228,11 +228,12 @@ test('unset: required keys are refused, optional ones removed', async () => {
 });
 
 test('unset of the first key of a group keeps the group comment and every other byte', async () => {
+  // assert.ok on comparisons of plaintext: a failure must not print the vault's secrets.
   const before = await plaintextOf('staging');
-  assert.match(before, /# Email \(optional\)\nvault_email_host: smtp\.gmail\.com\n/);
+  assert.ok(/# Email \(optional\)\nvault_email_host: smtp\.gmail\.com\n/.test(before), 'the Email group starts with vault_email_host');
   const r = await cli(['unset', 'staging', 'vault_email_host']);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(await plaintextOf('staging'), before.replace('vault_email_host: smtp.gmail.com\n', ''));
+  assert.ok((await plaintextOf('staging')) === before.replace('vault_email_host: smtp.gmail.com\n', ''), 'only the vault_email_host line is gone');
 });
 
 test('check: an old Redis password left in a URL is reported', async () => {
@@ -271,6 +272,13 @@ test('a Redis password with URL delimiters: percent-encoded by the preset, refus
   } finally {
     writeFileSync(manifestPath, manifest);
   }
+});
+
+test('set keeps a number a number only when it prints back the same (0587 stays a string)', async () => {
+  assert.equal((await cli(['set', 'staging', 'vault_email_port', '--value-stdin'], '0587\n')).code, 0);
+  assert.equal((await cli(['get', 'staging', 'vault_email_port'])).stdout, '0587\n');
+  // assert.ok, not assert.match: a failure must not print the vault's plaintext.
+  assert.ok(/^vault_email_port: "0587"$/m.test(await plaintextOf('staging')), 'the port is stored as the string "0587"');
 });
 
 test('exec forwards SIGTERM to the command and exits with its status', async () => {
