@@ -7,7 +7,9 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { VaultsmithError } from '../errors.js';
+import { findConflictMarkers } from '../git/yaml-merge.js';
 import { readFileOrThrow } from '../internal/safe-write.js';
+import { describeYamlError } from '../store/index.js';
 import { expandPath, loadVaultSecrets, parseVaultIdSpec } from '../secrets/index.js';
 import { isPromptSource } from '../secrets/vault-id.js';
 import { decryptVault, vaultYamlTag } from '../vault/index.js';
@@ -60,11 +62,17 @@ export function locateEnvironment(loaded: LoadedManifest, envName: string, env: 
 
 /** Parses decrypted vault text into its top-level mapping. */
 export function parseVaultValues(plaintext: string, source: string): Record<string, unknown> {
+  const markers = findConflictMarkers(plaintext);
+  if (markers.length) {
+    throw new VaultsmithError('INPUT', `${source} holds unresolved git merge conflict markers (lines ${markers.join(', ')})`, {
+      hint: "resolve them with 'vaultsmith edit' (or ansible-vault edit), keeping one value per key",
+    });
+  }
   let data: unknown;
   try {
     data = parseYaml(plaintext, { logLevel: 'error', customTags: [vaultYamlTag] });
   } catch (e) {
-    throw new VaultsmithError('INPUT', `the decrypted content of ${source} is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+    throw new VaultsmithError('INPUT', `the decrypted content of ${source} is not valid YAML: ${describeYamlError(e)}`);
   }
   if (data === null || data === undefined) return {};
   if (typeof data !== 'object' || Array.isArray(data)) {

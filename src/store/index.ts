@@ -4,20 +4,40 @@
  * under an advisory lock. Plaintext exists only in memory.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, parse, parseDocument, Scalar, type Document } from 'yaml';
 import { VaultsmithError } from '../errors.js';
 import { withFileLock } from '../internal/file-lock.js';
 import { readFileOrThrow, safeWrite } from '../internal/safe-write.js';
 import { decryptVault, encryptVault, vaultYamlTag } from '../vault/index.js';
 import type { VaultSecret } from '../vault/types.js';
 
+/**
+ * A yaml parse error described without any of the plaintext: the yaml package appends the offending
+ * source to some messages (`Unresolved alias ...: <the rest of a value starting with *>`, a code
+ * excerpt on later lines), which in a vault is secret. Keeps the description and the position.
+ */
+export function describeYamlError(error: unknown): string {
+  const e = error as { message?: unknown; linePos?: { line: number; col: number }[] };
+  const first = String(e?.message ?? error).split('\n')[0]!;
+  let description = first.replace(/ at line \d+, column \d+:?$/, '');
+  const cut = description.indexOf(': ');
+  if (cut !== -1) description = description.slice(0, cut);
+  const where = e?.linePos?.[0] ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
+  return `${description}${where}`;
+}
+
 /** Parses vault plaintext as a YAML document; refuses anything that is not a mapping. */
 export function parseVaultDocument(text: string, source: string): Document {
   const doc = parseDocument(text, { customTags: [vaultYamlTag], keepSourceTokens: false });
   if (doc.errors.length) {
-    throw new VaultsmithError('INPUT', `the decrypted content of ${source} is not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
+    throw new VaultsmithError('INPUT', `the decrypted content of ${source} is not valid YAML: ${describeYamlError(doc.errors[0])}`);
   }
-  const js: unknown = doc.toJS();
+  let js: unknown;
+  try {
+    js = doc.toJS();
+  } catch (e) {
+    throw new VaultsmithError('INPUT', `the decrypted content of ${source} is not valid YAML: ${describeYamlError(e)}`);
+  }
   if (js !== null && js !== undefined && (typeof js !== 'object' || Array.isArray(js))) {
     throw new VaultsmithError('INPUT', `the decrypted content of ${source} is not a YAML mapping of keys to values`);
   }
@@ -113,6 +133,35 @@ function keepUntouchedLines(original: string, normalizedBefore: string, edited: 
   return text;
 }
 
+/** True when a plain (unquoted) `text` would not be that string to YAML 1.1 (`yes`, `on`, `12:30`, `1_000`, `~`). */
+function changesMeaningInYaml11(text: string): boolean {
+  try {
+    return parse(text, { version: '1.1' }) !== text;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * The yaml package prints YAML 1.2, where `yes`, `on`, `12:30` and `1_000` are plain strings; Ansible
+ * reads vaults as YAML 1.1 (PyYAML), where they are a boolean or a number. So every top-level string
+ * the edit wrote (new or changed) is double-quoted when a plain form would change its meaning there.
+ * Values the edit did not touch keep their form (and the meaning Ansible gives them today).
+ */
+function quoteChangedStringsForYaml11(doc: Document, valuesBefore: unknown): void {
+  if (!isMap(doc.contents)) return;
+  const before = (valuesBefore ?? {}) as Record<string, unknown>;
+  for (const pair of doc.contents.items) {
+    // `doc.set(key, 'x')` on a new key stores the bare string, not a Scalar node.
+    if (typeof pair.value === 'string') pair.value = doc.createNode(pair.value);
+    const key = isScalar(pair.key) ? String(pair.key.value) : typeof pair.key === 'string' ? pair.key : undefined;
+    if (key === undefined || !isScalar(pair.value) || typeof pair.value.value !== 'string') continue;
+    const unchanged = Object.hasOwn(before, key) && before[key] === pair.value.value;
+    if (unchanged || (pair.value.type !== undefined && pair.value.type !== Scalar.PLAIN)) continue;
+    if (changesMeaningInYaml11(pair.value.value)) pair.value.type = Scalar.QUOTE_DOUBLE;
+  }
+}
+
 /**
  * Decrypts `vaultPath`, lets `mutate` edit the YAML document, re-encrypts with `label` and the secret
  * that opened it, and replaces the file atomically (mode and owner kept). Holds the file's lock
@@ -132,7 +181,9 @@ export async function updateVaultValues(
       const before = plaintext.toString('utf8');
       const doc = parseVaultDocument(before, vaultPath);
       const normalizedBefore = stringifyVaultDocument(doc);
+      const valuesBefore: unknown = doc.toJS();
       await mutate(doc);
+      quoteChangedStringsForYaml11(doc, valuesBefore);
       const after = keepUntouchedLines(before, normalizedBefore, doc);
       if (after === before) return;
       const encrypted = await encryptVault(after, secret, { label });

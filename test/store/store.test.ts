@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { decryptVault } from '../../src/vault/index.js';
 import { createVaultFile, updateVaultValues } from '../../src/store/index.js';
 import { lockPathFor } from '../../src/internal/file-lock.js';
+import { requirePythonModule, runPythonJson } from '../helpers/python.js';
+import { parseVaultValues } from '../../src/manifest/environment.js';
 
 const PLAINTEXT = `# Django Core
 vault_secret_key: "old-key" # the comment on the line stays
@@ -137,4 +139,58 @@ vault_last: end
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('written strings mean the same to YAML 1.1 (Ansible, PyYAML): yes, on, 12:30, 1_000 are quoted', async (t) => {
+  if (!requirePythonModule(t, 'yaml')) return;
+  const { dir, path, secret } = setup();
+  const tricky = ['yes', 'On', 'n', 'off', '12:30', '1_000', '~', '0777', '1e3', 'plain-value'];
+  try {
+    await createVaultFile(path, 'vault_flag: yes # Ansible reads this as a boolean; it stays so\nvault_0: x\n', secret, 'staging');
+    await updateVaultValues(path, [secret], 'staging', (doc) => {
+      tricky.forEach((value, i) => doc.set(`vault_${i}`, value));
+    });
+    const { text } = await plaintextOf(path, secret);
+    assert.match(text, /^vault_flag: yes # Ansible reads/m, 'an untouched value keeps its form');
+    assert.match(text, /^vault_9: plain-value$/m, 'an unambiguous value stays plain');
+    const script = 'import json, sys, yaml\njson.dump(yaml.safe_load(json.load(sys.stdin)), sys.stdout)';
+    const read = await runPythonJson<Record<string, unknown>>(script, text);
+    assert.deepEqual(tricky.map((_, i) => read[`vault_${i}`]), tricky);
+    assert.equal(read.vault_flag, true);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('YAML errors in a vault never quote its content (alias, tag, excerpt)', async () => {
+  const { dir, path, secret } = setup();
+  const fragment = randomBytes(9).toString('hex');
+  try {
+    for (const body of [`a: 1\nvault_secret_key: *${fragment}\n`, `a: !${fragment} x\nb: [\n`, `a: "${fragment}\nb: c\n`]) {
+      rmSync(path, { force: true });
+      await createVaultFile(path, body, secret, 'staging');
+      await assert.rejects(
+        updateVaultValues(path, [secret], 'staging', () => undefined),
+        (e: Error & { code?: string }) => e.code === 'INPUT' && /is not valid YAML/.test(e.message) && !e.message.includes(fragment),
+      );
+      assert.ok(!parseVaultValuesMessage(body).includes(fragment));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function parseVaultValuesMessage(body: string): string {
+  try {
+    parseVaultValues(body, 'vault.yml');
+  } catch (e) {
+    assert.match((e as Error).message, /not valid YAML/);
+    return (e as Error).message;
+  }
+  return assert.fail('accepted invalid YAML');
+}
+
+test('a vault holding git conflict markers is refused with the marker lines named', () => {
+  const text = 'a: 1\n<<<<<<< ours\nb: x\n=======\nb: y\n>>>>>>> theirs\n';
+  assert.throws(() => parseVaultValues(text, 'vault.yml'), (e: Error & { code?: string }) => e.code === 'INPUT' && /unresolved git merge conflict markers \(lines 2, 4, 6\)/.test(e.message));
 });
