@@ -5,7 +5,7 @@
  */
 import { existsSync, promises as fsp } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { Document, isScalar } from 'yaml';
+import { Document, isScalar, Scalar } from 'yaml';
 import { VaultsmithError } from '../errors.js';
 import { CHARSETS, generateSecret, randomString, type GeneratorSpec } from '../gen/index.js';
 import { safeWrite } from '../internal/safe-write.js';
@@ -16,7 +16,7 @@ import { expectedTemplateValue, templatedKeysInOrder, valueForEnvironment } from
 import type { Manifest, SecretSpec } from '../manifest/schema.js';
 import { recordSecretChanges } from '../rotate/history.js';
 import { wipeSecrets } from '../secrets/index.js';
-import { createVaultFile } from '../store/index.js';
+import { changesMeaningInYaml11, createVaultFile } from '../store/index.js';
 import { displayPath } from './check.js';
 import { ensureGitignoreLine, findRepositoryRoot, isIgnored, isInside } from './repository.js';
 
@@ -109,6 +109,8 @@ export function vaultYamlText(project: string, envName: string, entries: Initial
   let group: string | undefined;
   for (const entry of entries) {
     const pair = doc.createPair(entry.key, entry.value);
+    // Ansible reads the vault as YAML 1.1: a default such as `yes` or `12:30` must stay a string.
+    if (typeof entry.value === 'string' && isScalar(pair.value) && changesMeaningInYaml11(entry.value)) pair.value.type = Scalar.QUOTE_DOUBLE;
     if (entry.group !== undefined && entry.group !== group && isScalar(pair.key)) {
       pair.key.commentBefore = ` ${entry.group}`;
       pair.key.spaceBefore = group !== undefined || doc.commentBefore === undefined ? true : undefined;

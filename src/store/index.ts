@@ -134,7 +134,7 @@ function keepUntouchedLines(original: string, normalizedBefore: string, edited: 
 }
 
 /** True when a plain (unquoted) `text` would not be that string to YAML 1.1 (`yes`, `on`, `12:30`, `1_000`, `~`). */
-function changesMeaningInYaml11(text: string): boolean {
+export function changesMeaningInYaml11(text: string): boolean {
   try {
     return parse(text, { version: '1.1' }) !== text;
   } catch {

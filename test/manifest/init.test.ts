@@ -68,3 +68,23 @@ test('an existing .gitignore pattern that covers the password files is left alon
     cleanup();
   }
 });
+
+test('vault text from init keeps strings strings for YAML 1.1 (Ansible): yes, 12:30, 0777 are quoted', async () => {
+  const { vaultYamlText } = await import('../../src/services/init.js');
+  const { parse } = await import('yaml');
+  const entries = [
+    { key: 'vault_flag', value: 'yes', group: 'G' },
+    { key: 'vault_time', value: '12:30', group: 'G' },
+    { key: 'vault_mode', value: '0777', group: 'G' },
+    { key: 'vault_name', value: 'senextrader', group: 'G' },
+    { key: 'vault_port', value: 5432, group: 'G' },
+  ];
+  const text = vaultYamlText('p', 'staging', entries as Parameters<typeof vaultYamlText>[2]);
+  assert.match(text, /^vault_flag: "yes"$/m);
+  assert.match(text, /^vault_time: "12:30"$/m);
+  assert.match(text, /^vault_mode: "0777"$/m);
+  assert.match(text, /^vault_name: senextrader$/m);
+  assert.match(text, /^vault_port: 5432$/m);
+  const yaml11 = parse(text, { version: '1.1' }) as Record<string, unknown>;
+  assert.deepEqual([yaml11.vault_flag, yaml11.vault_time, yaml11.vault_mode], ['yes', '12:30', '0777']);
+});
