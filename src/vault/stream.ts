@@ -345,9 +345,13 @@ class VaultTextDecoder {
 
   constructor(private readonly source: string) {}
 
-  /** Decodes one chunk; returns the ciphertext bytes it completed (a fresh buffer). */
-  push(data: Buffer): Buffer {
-    const out = Buffer.allocUnsafe((data.length >> 2) + 2);
+  /**
+   * Decodes one chunk; returns the ciphertext bytes it completed, in `into` when that is given and
+   * large enough (a recycled buffer), else in a fresh buffer.
+   */
+  push(data: Buffer, into?: Buffer): Buffer {
+    const needed = (data.length >> 2) + 2;
+    const out = into && into.length >= needed ? into : Buffer.allocUnsafe(needed);
     let written = 0;
     let i = 0;
     const n = data.length;
@@ -556,9 +560,25 @@ class CiphertextStash {
 
   /** One temp-file write stays in flight while the caller decodes the next chunk. */
   private pendingWrite: Promise<unknown> = Promise.resolve();
+  /** The buffer behind the write in flight, and one whose write has finished (reusable). */
+  private inFlight: Buffer | null = null;
+  private spareBuffer: Buffer | null = null;
 
-  /** Takes ownership of `chunk` (it must not be reused by the caller). */
-  async add(chunk: Buffer): Promise<void> {
+  /**
+   * A buffer the stash no longer needs (once it spills to a file, chunks are done with when their
+   * write finishes), for the decoder to fill next instead of allocating; null if none.
+   */
+  spare(): Buffer | null {
+    const buffer = this.spareBuffer;
+    this.spareBuffer = null;
+    return buffer;
+  }
+
+  /**
+   * Takes ownership of `chunk` (it must not be reused by the caller). `backing` is the whole
+   * buffer `chunk` is a view of, if it may be handed out again by spare().
+   */
+  async add(chunk: Buffer, backing?: Buffer): Promise<void> {
     if (chunk.length === 0) return;
     if (!this.file && this.size + chunk.length > IN_MEMORY_CIPHERTEXT) {
       const dir = await fsp.mkdtemp(join(tmpdir(), 'vaultsmith-ct-'));
@@ -571,6 +591,8 @@ class CiphertextStash {
     this.size += chunk.length;
     if (this.file) {
       await this.pendingWrite;
+      this.spareBuffer = this.inFlight;
+      this.inFlight = backing ?? null;
       this.pendingWrite = this.file.handle.write(chunk);
     } else {
       this.chunks.push(chunk);
@@ -624,11 +646,14 @@ export async function decryptVaultStream(
     const readAreas = leaseReadAreas();
     try {
       for await (const chunk of readChunks(inputPath, VAULT_READ_CHUNK, readAreas ?? undefined)) {
-        const ciphertext = decoder.push(chunk);
+        const spare = stash.spare();
+        const ciphertext = decoder.push(chunk, spare ?? undefined);
         if (ciphertext.length === 0) continue;
         candidates ??= await deriveCandidates(secrets, decoder.header!, decoder.salt!);
         for (const c of candidates) c.hmac.update(ciphertext);
-        await stash.add(ciphertext);
+        // A buffer of its own (not a slice of Node's shared small-buffer pool) may be reused.
+        const own = ciphertext.buffer.byteLength >= 64 << 10 ? Buffer.from(ciphertext.buffer, 0, ciphertext.buffer.byteLength) : undefined;
+        await stash.add(ciphertext, own);
       }
       parsed = decoder.finish();
       candidates ??= await deriveCandidates(secrets, parsed.header, parsed.salt);
