@@ -80,7 +80,9 @@ test('status: ages across init, set and rotate; overdue detection; Prometheus ou
   const old = (await statusOf()).get('vault_field_encryption_key')!;
   assert.ok(Math.abs(old.ageSeconds - 400 * DAY) < 120, 'age follows the recorded time');
   assert.equal(old.overdue, true, 'older than the 365d period is overdue');
-  assert.equal((await cli(['status', 'staging', '--fail-on-overdue'])).code, 4, '--fail-on-overdue fails');
+  const failing = await cli(['status', 'staging', '--fail-on-overdue']);
+  assert.equal(failing.code, 4, '--fail-on-overdue fails');
+  assert.match(failing.stderr, /^ERROR! 1 secret is overdue for rotation: staging\/vault_field_encryption_key$/m, 'a one-line reason for cron mail');
 
   const prom = await cli(['status', '--format', 'prometheus']);
   assert.equal(prom.code, 0, prom.stderr);

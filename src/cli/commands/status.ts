@@ -68,7 +68,14 @@ export const statusCommand: Command = {
       ]);
       await write(ctx.stdout, renderTable(['ENV', 'SECRET', 'STRATEGY', 'AGE', 'PERIOD', 'DUE', 'LAST ROTATED', 'STATE'], rows));
     }
-    if (values['fail-on-overdue'] && statuses.some((s) => s.overdue)) return EXIT_CODES.CHECK_FAILED;
+    const overdue = statuses.filter((s) => s.overdue);
+    if (values['fail-on-overdue'] && overdue.length > 0) {
+      // One line on stderr for cron mail; stdout keeps the requested format intact.
+      const names = overdue.map((s) => `${s.env}/${s.secret}`).join(', ');
+      await write(ctx.stderr, `ERROR! ${overdue.length} ${overdue.length === 1 ? 'secret is' : 'secrets are'} overdue for rotation: ${names}\n`);
+      await write(ctx.stderr, `hint: rotate with 'vaultsmith rotate ENV --due'\n`);
+      return EXIT_CODES.CHECK_FAILED;
+    }
     return 0;
   },
 };
