@@ -23,7 +23,7 @@ by default) and checks it against the manifest. Reports, per environment and key
   password-file-permissions    a password file readable (script: writable) by group or others
   password-file-in-repository  a password file inside the repository and not git-ignored
   password-file-missing        a password file that does not exist
-  vault-unreadable             the vault cannot be read or decrypted
+  vault-unreadable             the vault cannot be read, decrypted or parsed (e.g. git conflict markers)
   label-mismatch               the vault's label differs from the manifest's vault id
 
 Every finding is an error except one warning: a person-supplied value (e.g. an API client id)
