@@ -171,6 +171,11 @@ ${withTls ? `  TLS_KEY:
     assert.equal(pruned.code, 0, pruned.stderr);
     assert.match(pruned.stdout, /^tls_key\s+prune\s+no longer in the contract$/m);
     assert.deepEqual([...store.secrets().keys()].sort(), ['db_password', 'django_secret_key', 'redis_url', 'someone_elses']);
+    // nginx lost its only podman secret: a --service sync says so and prunes none of the others'.
+    const nginxOnly = await cli('podman', 'sync', 'production', '--service', 'nginx', '--prune');
+    assert.equal(nginxOnly.code, 0, nginxOnly.stderr);
+    assert.match(nginxOnly.stdout, /^\(the manifest names no podman secrets for service nginx\)\nnothing to do\n$/m);
+    assert.deepEqual([...store.secrets().keys()].sort(), ['db_password', 'django_secret_key', 'redis_url', 'someone_elses']);
     await fsp.writeFile(join(project, 'vaultsmith.yaml'), manifest(true));
   });
 

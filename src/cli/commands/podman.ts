@@ -124,7 +124,8 @@ export const podmanCommand: Command = {
             if (values.json) return;
             const what = values['dry-run'] ? 'plan (dry run)' : 'plan';
             await write(ctx.stdout, `podman secrets of ${environment} via ${backend} - ${what}:\n`);
-            await write(ctx.stdout, plan.length ? planTable(plan, ctx) : '(the manifest names no podman secrets for this environment)\n');
+            const scope = values.service === undefined ? 'this environment' : `service ${values.service}`;
+            await write(ctx.stdout, plan.length ? planTable(plan, ctx) : `(the manifest names no podman secrets for ${scope})\n`);
           },
         },
         ctx,
@@ -136,7 +137,8 @@ export const podmanCommand: Command = {
         await write(ctx.stdout, `\nresult:\n${resultTable(report.results)}`);
         if (!failure) await write(ctx.stdout, summaryLine(report));
       } else if (!failure) {
-        await write(ctx.stdout, report.dryRun ? 'dry run: nothing was changed\n' : 'nothing to do: Podman already holds these values\n');
+        const nothing = report.plan.length === 0 ? 'nothing to do\n' : 'nothing to do: Podman already holds these values\n';
+        await write(ctx.stdout, report.dryRun ? 'dry run: nothing was changed\n' : nothing);
       }
       if (failure) throw failure;
       return 0;
