@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { labelsOf, secretNamesOf, withAudit } from '../audit/index.js';
 import { VaultsmithError } from '../errors.js';
 import type { VaultOutput } from '../services/vault-files.js';
-import { loadVaultSecrets, secretsForVaultLabel, selectEncryptSecret } from '../secrets/index.js';
+import { loadVaultSecrets, secretsForVaultLabel, selectEncryptSecret, withAnsibleConfig } from '../secrets/index.js';
 import type { VaultHeader, VaultSecret } from '../vault/types.js';
 import type { CliContext } from './context.js';
 import { write } from './output.js';
@@ -34,7 +34,14 @@ export const VAULT_OPTIONS_HELP = `  --vault-id LABEL@SOURCE      a vault identi
 
 export const VAULT_ENV_HELP = `Environment: ANSIBLE_VAULT_PASSWORD_FILE, ANSIBLE_VAULT_IDENTITY_LIST (comma separated),
 ANSIBLE_VAULT_IDENTITY, ANSIBLE_VAULT_ENCRYPT_IDENTITY, ANSIBLE_VAULT_ID_MATCH and ANSIBLE_ASK_VAULT_PASS
-work as in ansible-vault. Prompts read without echo from a terminal, or one line from a piped stdin.`;
+work as in ansible-vault, and so do their [defaults] keys (vault_password_file, vault_identity_list, ...)
+in Ansible's config file ($ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg or /etc/ansible/ansible.cfg).
+Prompts read without echo from a terminal, or one line from a piped stdin.`;
+
+/** The vault settings a command sees: its environment, completed from Ansible's config file. */
+export function vaultSettings(ctx: { env: NodeJS.ProcessEnv; cwd: string }): NodeJS.ProcessEnv {
+  return withAnsibleConfig(ctx.env, ctx.cwd);
+}
 
 export interface VaultOptionValues {
   'vault-id'?: string[];
@@ -80,7 +87,7 @@ export async function secretsForReading(values: VaultOptionValues, ctx: CliConte
  * need --encrypt-vault-id (or ANSIBLE_VAULT_ENCRYPT_IDENTITY), exactly as ansible-vault.
  */
 export async function secretForEncrypting(values: VaultOptionValues, ctx: CliContext): Promise<VaultSecret> {
-  const encryptVaultId = values['encrypt-vault-id'] || ctx.env.ANSIBLE_VAULT_ENCRYPT_IDENTITY || undefined;
+  const encryptVaultId = values['encrypt-vault-id'] || vaultSettings(ctx).ANSIBLE_VAULT_ENCRYPT_IDENTITY || undefined;
   const secrets = await loadVaultSecrets(
     {
       vaultIds: values['vault-id'],

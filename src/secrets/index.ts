@@ -15,7 +15,10 @@ import {
 } from './password-file.js';
 import { DEFAULT_VAULT_LABEL, isPromptSource, parseVaultIdSpec, splitListSetting } from './vault-id.js';
 
+import { withAnsibleConfig } from './ansible-config.js';
+
 export { parseVaultIdSpec, DEFAULT_VAULT_LABEL, type VaultIdSpec } from './vault-id.js';
+export { findAnsibleConfig, withAnsibleConfig } from './ansible-config.js';
 export { expandPath, isClientScript } from './password-file.js';
 export { promptLine, readLine, readAll } from './input.js';
 
@@ -30,7 +33,11 @@ export interface VaultSecretsRequest {
   createNewPassword?: boolean;
   /** Prompt when no source was given at all (Ansible's default: true). */
   autoPrompt?: boolean;
-  /** Prepend `ANSIBLE_VAULT_IDENTITY_LIST` and append `ANSIBLE_VAULT_PASSWORD_FILE` (default: true). */
+  /**
+   * Prepend `ANSIBLE_VAULT_IDENTITY_LIST` and append `ANSIBLE_VAULT_PASSWORD_FILE` (default: true);
+   * these and the other vault settings also come from Ansible's config file (ansible.cfg) when the
+   * variable is not set.
+   */
   useEnvironment?: boolean;
   /** Prepend `ANSIBLE_VAULT_IDENTITY_LIST` (default: useEnvironment). Rekey's new secrets skip it. */
   useIdentityList?: boolean;
@@ -158,10 +165,12 @@ function asSourceError(e: unknown): VaultsmithError {
  * Prompt failures (EOF, mismatch, empty) are raised at once. Errors name the source, never a password.
  */
 export async function loadVaultSecrets(request: VaultSecretsRequest, ctx: SecretsContext): Promise<VaultSecret[]> {
-  const defaultLabel = defaultVaultLabel(ctx.env);
+  // Settings only: scripts still run with the caller's own environment.
+  const settings = request.useEnvironment === false ? ctx.env : withAnsibleConfig(ctx.env, ctx.cwd);
+  const defaultLabel = defaultVaultLabel(settings);
   const secrets: VaultSecret[] = [];
   let lastError: VaultsmithError | undefined;
-  for (const spec of buildVaultIdList(request, ctx.env)) {
+  for (const spec of buildVaultIdList(request, settings)) {
     const { label, source } = parseVaultIdSpec(spec, defaultLabel);
     const labelGiven = spec.includes('@') && spec.indexOf('@') > 0;
     if (isPromptSource(source)) {

@@ -4,7 +4,8 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { requireTool } from '../helpers/tools.js';
 import { ansibleLoadYaml, ansibleVault, sandbox, type Sandbox } from '../secrets/kit.js';
@@ -117,6 +118,25 @@ describe('file modes side by side with ansible-vault', () => {
     assert.equal((await ours(['decrypt', b, '--vault-password-file', pw.path])).code, 0);
     assert.deepEqual([box.read(a).toString(), modeOf(a)], ['m: 1\n', 0o600]);
     assert.deepEqual([box.read(b).toString(), modeOf(b)], ['m: 1\n', modeOf(a)]);
+  });
+});
+
+describe('ansible.cfg side by side with ansible-vault', () => {
+  test('vault_password_file from ./ansible.cfg (relative to it): both open the file without any flag', async (t) => {
+    if (!requireTool(t, 'ansible-vault')) return;
+    const project = join(box.dir, 'cfg-project');
+    mkdirSync(join(project, 'secrets'), { recursive: true });
+    writeFileSync(join(project, 'secrets', 'pass'), `${pw.password}\n`, { mode: 0o600 });
+    writeFileSync(join(project, 'ansible.cfg'), '[defaults]\nvault_password_file = secrets/pass\n');
+    const f = box.file('cfg-project/vault.yml', 'from: cfg\n');
+    assert.equal((await runCli(['encrypt', 'vault.yml'], { cwd: project, env: box.env })).code, 0);
+    const a = ansibleVault(['view', 'vault.yml'], { cwd: project, env: box.env });
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(a.stdout, 'from: cfg\n');
+    const o = await runCli(['view', 'vault.yml'], { cwd: project, env: box.env });
+    assert.equal(o.code, 0, o.stderr);
+    assert.equal(o.stdout, 'from: cfg\n');
+    assert.match(box.read(f).toString(), /^\$ANSIBLE_VAULT;1\.1;AES256\n/);
   });
 });
 

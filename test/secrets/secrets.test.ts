@@ -1,7 +1,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync, chmodSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, chmodSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -14,7 +14,10 @@ import {
   selectEncryptSecret,
   readLine,
   readAll,
+  findAnsibleConfig,
+  withAnsibleConfig,
 } from '../../src/secrets/index.js';
+import { parseIniDefaults } from '../../src/secrets/ansible-config.js';
 import { withFileLock, lockPathFor } from '../../src/internal/file-lock.js';
 import { VaultsmithError } from '../../src/errors.js';
 
@@ -300,5 +303,53 @@ describe('prompts on a terminal', () => {
   test('Ctrl-C at the prompt aborts', async () => {
     const { ctx } = fakeTty('abc\x03');
     await rejectsWith(loadVaultSecrets({ askVaultPass: true }, ctx), 'USAGE', /interrupted at the password prompt/);
+  });
+});
+
+describe("Ansible's config file (ansible.cfg) vault settings", () => {
+  test('configparser rules: [defaults] only, case-insensitive keys, = or :, comments, inline ; comments', () => {
+    const ini = '# top\n[defaults]\nVAULT_Password_File = ~/pw ; inline\nvault_identity_list: a@x, b@y\n; gone = 1\n[other]\nvault_identity = no\n';
+    assert.deepEqual([...parseIniDefaults(ini)], [
+      ['vault_password_file', '~/pw'],
+      ['vault_identity_list', 'a@x, b@y'],
+    ]);
+  });
+
+  test('./ansible.cfg fills unset variables; a relative password file is relative to the config file', async () => {
+    const project = join(dir, 'cfg-project');
+    mkdirSync(join(project, 'keys'), { recursive: true, mode: 0o700 });
+    const pw = newPassword();
+    writeFileSync(join(project, 'keys', 'pass'), `${pw}\n`, { mode: 0o600 });
+    writeFileSync(join(project, 'ansible.cfg'), '[defaults]\nvault_password_file = keys/pass\nvault_identity = proj\n');
+    const env = { HOME: dir };
+    assert.equal(findAnsibleConfig(env, project), join(project, 'ansible.cfg'));
+    const merged = withAnsibleConfig(env, project);
+    assert.equal(merged.ANSIBLE_VAULT_PASSWORD_FILE, join(project, 'keys', 'pass'));
+    assert.equal(merged.ANSIBLE_VAULT_IDENTITY, 'proj');
+    // The environment wins over the file, as in Ansible.
+    assert.equal(withAnsibleConfig({ ...env, ANSIBLE_VAULT_IDENTITY: 'env' }, project).ANSIBLE_VAULT_IDENTITY, 'env');
+    const { ctx } = ctxWith();
+    const [secret] = await loadVaultSecrets({}, { ...ctx, cwd: project });
+    assert.deepEqual([secret!.label, secret!.password.toString()], ['proj', pw]);
+    // A manifest-driven load (useEnvironment: false) ignores the config file.
+    assert.deepEqual(await loadVaultSecrets({ useEnvironment: false, autoPrompt: false }, { ...ctx, cwd: project }), []);
+  });
+
+  test('$ANSIBLE_CONFIG (file or directory) comes first; a world-writable working directory is skipped', () => {
+    const a = join(dir, 'cfg-a');
+    const b = join(dir, 'cfg-b');
+    for (const d of [a, b]) {
+      mkdirSync(d, { recursive: true });
+      writeFileSync(join(d, 'ansible.cfg'), `[defaults]\nvault_identity = ${d === a ? 'a' : 'b'}\n`);
+    }
+    assert.equal(findAnsibleConfig({ HOME: dir, ANSIBLE_CONFIG: b }, a), join(b, 'ansible.cfg'));
+    assert.equal(findAnsibleConfig({ HOME: dir, ANSIBLE_CONFIG: join(b, 'ansible.cfg') }, a), join(b, 'ansible.cfg'));
+    chmodSync(a, 0o777);
+    try {
+      assert.equal(findAnsibleConfig({ HOME: dir }, a), null);
+    } finally {
+      chmodSync(a, 0o755);
+    }
+    assert.equal(withAnsibleConfig({ HOME: dir }, a).ANSIBLE_VAULT_IDENTITY, 'a');
   });
 });

@@ -10,6 +10,7 @@ import {
   VAULT_OPTIONS_HELP,
   checkVaultOptions,
   secretsForReading,
+  vaultSettings,
   withVaultAudit,
 } from '../vault-options.js';
 import type { VaultSecret } from '../../vault/types.js';
@@ -54,7 +55,7 @@ export const decryptStringCommand: Command = {
         if (named) note.plaintext(Buffer.from(`${named[1]}: ~\n`));
         const vaultText = extractVaultText(input);
         const { header } = parseVaultEnvelope(vaultText, 'the vault value');
-        const result = await decryptVault(vaultText, secretsForVaultLabel(secrets, header.label, ctx.env), {
+        const result = await decryptVault(vaultText, secretsForVaultLabel(secrets, header.label, vaultSettings(ctx)), {
           source: arg === undefined || arg === '-' ? 'stdin' : 'the argument',
         });
         return result.plaintext;

@@ -15,6 +15,7 @@ import {
   progressReporter,
   reportSuccess,
   secretsForReading,
+  vaultSettings,
   withVaultAudit,
 } from '../vault-options.js';
 import type { VaultSecret } from '../../vault/types.js';
@@ -60,7 +61,7 @@ export const decryptCommand: Command = {
           { inputs, secrets, output: outputTarget(ctx, values.output), stdout: ctx.stdout },
           {
             onProgress: progressReporter(ctx, inputs.length),
-            filterSecrets: headerSecretFilter(ctx.env),
+            filterSecrets: headerSecretFilter(vaultSettings(ctx)),
             inspectPlaintext: note.plaintext,
           },
         );

@@ -11,6 +11,7 @@ import {
   headerSecretFilter,
   resolveTarget,
   secretsForReading,
+  vaultSettings,
   withVaultAudit,
 } from '../vault-options.js';
 import type { VaultSecret } from '../../vault/types.js';
@@ -53,7 +54,7 @@ export const editCommand: Command = {
         // One file at a time, in order, as ansible-vault: each opens its own editor session.
         for (const file of positionals) {
           const path = await resolveTarget(ctx, file);
-          await editVaultFile({ path, secrets, filterSecrets: headerSecretFilter(ctx.env), inspectPlaintext: note.plaintext }, ctx);
+          await editVaultFile({ path, secrets, filterSecrets: headerSecretFilter(vaultSettings(ctx)), inspectPlaintext: note.plaintext }, ctx);
         }
       });
       return 0;

@@ -16,6 +16,7 @@ import {
   reportSuccess,
   resolveTarget,
   secretsForReading,
+  vaultSettings,
   withVaultAudit,
 } from '../vault-options.js';
 
@@ -62,7 +63,7 @@ export const rekeyCommand: Command = {
         secrets = await secretsForReading(values, ctx);
         note.secrets(secrets);
         // ansible-vault's rule: the identity list joins the new ids only when an encrypt vault id is set.
-        const encryptVaultId = values['encrypt-vault-id'] || ctx.env.ANSIBLE_VAULT_ENCRYPT_IDENTITY || undefined;
+        const encryptVaultId = values['encrypt-vault-id'] || vaultSettings(ctx).ANSIBLE_VAULT_ENCRYPT_IDENTITY || undefined;
         newSecrets = await loadVaultSecrets(
           {
             vaultIds: values['new-vault-id'] ? [values['new-vault-id']] : [],
@@ -79,7 +80,7 @@ export const rekeyCommand: Command = {
         const newSecret = selectEncryptSecret(newSecrets, encryptVaultId);
         await rekeyFiles(
           { paths, secrets, newSecret, newLabel: labelForSecret(newSecret) },
-          { onProgress: progressReporter(ctx, paths.length), filterSecrets: headerSecretFilter(ctx.env), inspectPlaintext: note.plaintext },
+          { onProgress: progressReporter(ctx, paths.length), filterSecrets: headerSecretFilter(vaultSettings(ctx)), inspectPlaintext: note.plaintext },
         );
       });
       await reportSuccess(ctx, 'Rekey successful', true);

@@ -13,6 +13,7 @@ import {
   headerSecretFilter,
   progressReporter,
   secretsForReading,
+  vaultSettings,
   withVaultAudit,
 } from '../vault-options.js';
 import type { VaultSecret } from '../../vault/types.js';
@@ -102,7 +103,7 @@ export const viewCommand: Command = {
         const inputs = await readStdinInputs(positionals, ctx);
         return viewFiles(inputs, secrets, {
           onProgress: progressReporter(ctx, inputs.length),
-          filterSecrets: headerSecretFilter(ctx.env),
+          filterSecrets: headerSecretFilter(vaultSettings(ctx)),
           inspectPlaintext: note.plaintext,
         });
       });
