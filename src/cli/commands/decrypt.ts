@@ -25,7 +25,8 @@ const help = `Usage: vaultsmith decrypt [options] [FILE ...]
 
 Decrypts vault files in place (like ansible-vault decrypt). '-' or no FILE reads stdin and writes
 stdout. Secrets whose vault id matches the file's label are tried first. With several files every
-file is decrypted and checked before any is written.
+file is decrypted and checked before any is written. Plaintext files are written 0600 (as
+ansible-vault writes them), whatever the vault's mode was; the owner is kept.
 
 Options:
   --output FILE                write the plaintext to FILE ('-' for stdout); one input only
