@@ -49,6 +49,9 @@ test('django-secret-key: the old key moves to SECRET_KEY_FALLBACKS and is droppe
   assert.equal(after.secret_key_fallbacks, '', 'the old key is dropped from the fallbacks');
   assert.ok(after.secret_key === during.secret_key, 'the new key stays current');
   assert.deepEqual(readText(join(project.dir, 'restarts.log')).trim().split('\n'), ['restart', 'restart'], 'redelivered after dropping the fallback');
+  const none = await runCli(['rotate', 'test', 'secret_key', '--resume'], { cwd: project.dir, env: project.env });
+  assert.equal(none.code, 0, none.stderr);
+  assert.equal(none.stdout, 'no rotation of secret_key in progress in test\n');
 
   await faultMatrix(
     project,

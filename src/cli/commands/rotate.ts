@@ -104,7 +104,7 @@ export const rotateCommand: Command = {
     if (values.json) {
       await writeJson(ctx, outcome);
     } else if (outcome.results.length === 0 && outcome.failures.length === 0) {
-      await write(ctx.stdout, mode === 'due' ? `nothing is due in ${env}\n` : `no rotation in progress in ${env}\n`);
+      await write(ctx.stdout, mode === 'due' ? `nothing is due in ${env}\n` : `no rotation${secret ? ` of ${secret}` : ''} in progress in ${env}\n`);
     } else {
       const rows = outcome.results.map((r) => [r.secret, r.strategy, r.status, r.phase ?? '-', r.finishAfter ?? '-']);
       for (const f of outcome.failures) rows.push([f.secret, '-', 'failed', '-', '-']);
