@@ -12,7 +12,7 @@ import { DecryptionFailedError, VaultsmithError } from '../errors.js';
 import { ioError, safeWrite } from '../internal/safe-write.js';
 // Imported from the modules, not the vault index, so the YAML parser behind inline values is only
 // loaded when a file actually holds `!vault` values (start-up time of every vault command).
-import { decryptVault, encryptVault } from '../vault/codec.js';
+import { decryptEnvelope, encryptVaultBytes } from '../vault/codec.js';
 import { isEncryptedVault, parseVaultEnvelope, parseVaultHeader } from '../vault/format.js';
 import { decryptVaultFile, decryptVaultStream, encryptVaultFile, encryptVaultStream } from '../vault/stream.js';
 import { commitStaged as commitStagedFiles, discardStaged as discardStagedFiles, stageFile } from '../vault/staged-write.js';
@@ -247,8 +247,7 @@ export async function encryptFiles(request: EncryptFilesRequest, options: FileOp
       }
       const plaintext = await readInput(input);
       if (isEncryptedVault(plaintext)) throw alreadyEncrypted(name);
-      const text = await encryptVault(plaintext, request.secret, { label: request.label });
-      return { input, data: Buffer.from(text, 'utf8') };
+      return { input, data: await encryptVaultBytes(plaintext, request.secret, { label: request.label }) };
     },
     options,
     inputName,
@@ -289,7 +288,7 @@ async function decryptOne(input: VaultInput, secrets: VaultSecret[], options: Fi
   if (!isEncryptedVault(vaultText)) throw notEncrypted(name);
   const envelope = parseEnvelopeNamed(vaultText, name);
   const candidates = options.filterSecrets ? options.filterSecrets(secrets, envelope.header) : secrets;
-  return decryptVault(vaultText, candidates, { source: name });
+  return decryptEnvelope(envelope, candidates, { source: name });
 }
 
 export interface DecryptFilesRequest {
@@ -436,13 +435,13 @@ export async function rekeyFiles(request: RekeyFilesRequest, options: FileOption
     request.paths.map(async (path) => {
       const { plaintext, header } = await decryptOne({ path }, request.secrets, options);
       options.inspectPlaintext?.(plaintext);
-      let text: string;
+      let vaultText: Buffer;
       try {
-        text = await encryptVault(plaintext, request.newSecret, { label: request.newLabel });
+        vaultText = await encryptVaultBytes(plaintext, request.newSecret, { label: request.newLabel });
       } finally {
         plaintext.fill(0);
       }
-      const staged = await stageFile(path, Buffer.from(text, 'utf8'));
+      const staged = await stageFile(path, vaultText);
       done += 1;
       options.onProgress?.(done, request.paths.length, path);
       return { staged, oldLabel: header.label };

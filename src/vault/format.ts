@@ -321,12 +321,18 @@ export class OuterHexWriter {
 
 /** Builds the full vault text from its parts (format_vaulttext_envelope in Ansible). */
 export function formatVaultEnvelope(envelope: { label: string | null; salt: Uint8Array; hmac: Uint8Array; ciphertext: Uint8Array }): string {
+  return formatVaultEnvelopeBytes(envelope).toString('latin1');
+}
+
+/** The same as ASCII bytes, built in one allocation (the text is ~4x the ciphertext). */
+export function formatVaultEnvelopeBytes(envelope: { label: string | null; salt: Uint8Array; hmac: Uint8Array; ciphertext: Uint8Array }): Buffer {
   const writer = new OuterHexWriter();
-  const parts = [
-    Buffer.from(`${formatVaultHeader(envelope.label)}\n`, 'latin1'),
-    writer.push(innerPrefix(envelope.salt, envelope.hmac)),
-    writer.pushCiphertext(envelope.ciphertext),
-    writer.finish(),
-  ];
-  return Buffer.concat(parts).toString('latin1');
+  const header = Buffer.from(`${formatVaultHeader(envelope.label)}\n`, 'latin1');
+  const prefix = writer.push(innerPrefix(envelope.salt, envelope.hmac));
+  const out = Buffer.allocUnsafe(header.length + prefix.length + OuterHexWriter.encodedLengthBound(envelope.ciphertext.length) + 1);
+  let length = header.copy(out, 0);
+  length += prefix.copy(out, length);
+  length += writer.pushCiphertextInto(envelope.ciphertext, out.subarray(length));
+  length += writer.finish().copy(out, length);
+  return out.subarray(0, length);
 }

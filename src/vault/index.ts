@@ -1,5 +1,5 @@
 /** Ansible Vault 1.1/1.2 core: byte-compatible codec, streaming, inline YAML values. See docs/FORMAT.md. */
-export { encryptVault, decryptVault, type EncryptVaultOptions, type DecryptVaultOptions, type DecryptedVault } from './codec.js';
+export { encryptVault, encryptVaultBytes, decryptVault, type EncryptVaultOptions, type DecryptVaultOptions, type DecryptedVault } from './codec.js';
 export {
   parseVaultEnvelope,
   parseVaultHeader,

@@ -3,8 +3,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { formatVaultHeader, isEncryptedVault } from '../../src/vault/index.js';
-import { OuterHexWriter } from '../../src/vault/format.js';
+import { encryptVault, encryptVaultBytes, formatVaultHeader, isEncryptedVault } from '../../src/vault/index.js';
+import { decryptEnvelope } from '../../src/vault/codec.js';
+import { OuterHexWriter, parseVaultEnvelope } from '../../src/vault/format.js';
 import { hexKernels } from '../../src/vault/hex-kernels.js';
 
 test('pushCiphertext (kernel and JS paths) equals push(hex(ciphertext)) for any chunking and column', () => {
@@ -32,4 +33,17 @@ test('headers Ansible writes and the is_encrypted test', () => {
   assert.equal(isEncryptedVault(' $ANSIBLE_VAULT;1.1;AES256\n'), false);
   assert.equal(isEncryptedVault('$ANSIBLE_VAULT;1.1;AES256\né'), false);
   assert.equal(isEncryptedVault(Buffer.from([0x24, 0x41])), false);
+});
+
+test('encryptVaultBytes is encryptVault as bytes; decryptEnvelope decrypts a parsed envelope', async () => {
+  const secret = { label: 'bytes', password: randomBytes(10) };
+  for (const size of [0, 15, 16, 17, 5000, 70_001]) {
+    const plaintext = randomBytes(size);
+    const salt = randomBytes(32);
+    const bytes = await encryptVaultBytes(plaintext, secret, { salt });
+    assert.equal(bytes.toString('latin1'), await encryptVault(plaintext, secret, { salt }), `size ${size}`);
+    const decrypted = await decryptEnvelope(parseVaultEnvelope(bytes), [{ label: 'x', password: randomBytes(4) }, secret]);
+    assert.ok(decrypted.plaintext.equals(plaintext));
+    assert.equal(decrypted.secret, secret);
+  }
 });
