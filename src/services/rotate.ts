@@ -9,7 +9,7 @@ import pg from 'pg';
 import type { Readable, Writable } from 'node:stream';
 import { preflightAudit, recordAudit } from '../audit/index.js';
 import { VaultsmithError, isVaultsmithError } from '../errors.js';
-import { generateSecret, type GeneratorKind, type GeneratorSpec } from '../gen/index.js';
+import { generateSecret, resolveCharset, type GeneratorKind, type GeneratorSpec } from '../gen/index.js';
 import { openEnvironment, type OpenEnvironment } from '../manifest/environment.js';
 import { loadManifest, type LoadedManifest } from '../manifest/loader.js';
 import type { VariableSpec } from '../manifest/schema.js';
@@ -167,6 +167,15 @@ function buildTarget(
     return out;
   };
   const generator = generatorFor(loaded, key, spec.strategy);
+  if (spec.strategy.startsWith('postgres') && generator.charset !== undefined) {
+    // Checked before anything is stored: a non-ASCII password would only fail at apply (no SASLprep).
+    const charset = resolveCharset(generator.charset, generator.exclude ?? '');
+    if (/[^\x20-\x7e]/.test(charset)) {
+      throw new VaultsmithError('MANIFEST', `rotation of ${key}: PostgreSQL passwords must be printable ASCII; the generator's charset is not`, {
+        hint: `use an ASCII charset in secrets.${key}.generate (e.g. alnum or url-safe)`,
+      });
+    }
+  }
   const adminEnv = typeof spec.admin_url_env === 'string' ? spec.admin_url_env : 'VAULTSMITH_ADMIN_URL';
   const childEnv = withoutAdminUrl(ctx.env, adminEnv);
   const affected = affectedKeys(loaded, key, spec);

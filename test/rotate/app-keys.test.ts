@@ -185,3 +185,28 @@ test('the administrative URL is not passed on to apply/test, restart or health c
     assert.ok(!seen.includes(adminPassword) && !seen.includes('VAULTSMITH_ADMIN_URL'), `${file}: no administrative URL`);
   }
 });
+
+test('postgres: a generator that could make a non-ASCII password is refused before anything is stored', async (t) => {
+  const project = await makeProject(
+    {
+      secrets: {
+        db_password: { generate: { kind: 'password', length: 20, charset: 'abcdéf' }, rotation: { strategy: 'postgres', period: '90d' } },
+        db_user: {},
+      },
+      variables: {
+        DB_HOST: { value: '127.0.0.1' },
+        DB_PORT: { value: '1' },
+        DB_NAME: { value: 'app' },
+        DB_USER: { secret: 'db_user' },
+        DB_PASSWORD: { secret: 'db_password' },
+      },
+    },
+    { db_password: 'current-password', db_user: 'app' },
+  );
+  t.after(() => project.cleanup());
+  const r = await runCli(['rotate', 'test', 'db_password'], { cwd: project.dir, env: project.env });
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, /^ERROR! rotation of db_password: PostgreSQL passwords must be printable ASCII; the generator's charset is not$/m);
+  assert.equal(readText(join(project.dir, '.vaultsmith', 'rotation-test.json')), '', 'no journal');
+  assert.ok(!('vaultsmith_pending' in (await project.readVault())), 'nothing stored');
+});
