@@ -46,6 +46,16 @@ export function formatVariables(variables: ResolvedVariable[], format: EnvFormat
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
 
+/** The command could not be started; `exitCode` is what shells report (127 not found, 126 not executable). */
+export class ExecStartError extends VaultsmithError {
+  constructor(
+    message: string,
+    readonly exitCode: 126 | 127,
+  ) {
+    super('EXTERNAL', message);
+  }
+}
+
 export interface ExecStreams {
   stdin: NodeJS.ReadableStream;
   stdout: NodeJS.WritableStream;
@@ -94,7 +104,7 @@ export function execWithVariables(
     child.on('error', (e: NodeJS.ErrnoException) => {
       cleanup();
       const reason = e.code === 'ENOENT' ? 'command not found' : e.code === 'EACCES' ? 'permission denied' : (e.code ?? e.message);
-      reject(new VaultsmithError('EXTERNAL', `cannot run ${command}: ${reason}`));
+      reject(new ExecStartError(`cannot run ${command}: ${reason}`, e.code === 'ENOENT' ? 127 : 126));
     });
     child.on('close', (code, signal) => {
       cleanup();

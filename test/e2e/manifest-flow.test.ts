@@ -213,8 +213,13 @@ test('exec passes exactly the rendered variables and the exit code', async () =>
   assert.equal(r.code, 7);
   assert.equal(r.stdout, 'variables ok');
   const missing = await cli(['exec', 'production', '--', 'no-such-command-vaultsmith']);
-  assert.equal(missing.code, 6);
-  assert.match(missing.stderr, /cannot run no-such-command-vaultsmith: command not found/);
+  assert.equal(missing.code, 127, 'not found: 127, as sh and env report it');
+  assert.match(missing.stderr, /^ERROR! cannot run no-such-command-vaultsmith: command not found$/m);
+  const notExecutable = join(project, 'not-executable.sh');
+  writeFileSync(notExecutable, 'echo never\n', { mode: 0o644 });
+  const denied = await cli(['exec', 'production', '--', notExecutable]);
+  assert.equal(denied.code, 126, 'cannot run: 126');
+  assert.match(denied.stderr, /cannot run .*not-executable\.sh: permission denied/);
 });
 
 test('unset: required keys are refused, optional ones removed', async () => {

@@ -1,6 +1,7 @@
 import { VaultsmithError } from '../../errors.js';
 import { loadManifest } from '../../manifest/loader.js';
-import { execWithVariables, resolveEnvironmentVariables } from '../../services/env.js';
+import { ExecStartError, execWithVariables, resolveEnvironmentVariables } from '../../services/env.js';
+import { write } from '../output.js';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../context.js';
 
@@ -9,7 +10,8 @@ const help = `Usage: vaultsmith exec ENV [--service S] [--manifest PATH] -- COMM
 Runs COMMAND with the environment's variables (as 'vaultsmith env' renders them) added to the
 current environment. Values travel only through the child's environment: never argv, never a temp
 file. Standard input and output are passed through, signals (INT, TERM, HUP, QUIT, USR1, USR2) are
-forwarded, and vaultsmith exits with COMMAND's exit status (128+N when killed by signal N).
+forwarded, and vaultsmith exits with COMMAND's exit status (128+N when killed by signal N; 127
+when COMMAND is not found, 126 when it cannot be run, as shells report them).
 
 Options:
   --service S        only the variables service S consumes
@@ -38,6 +40,13 @@ export const execCommand: Command = {
     if (command.length === 0) throw new VaultsmithError('USAGE', 'exec: no command given after --');
     const loaded = await loadManifest({ path: values.manifest, cwd: ctx.cwd });
     const variables = await resolveEnvironmentVariables(loaded, positionals[0]!, ctx, { service: values.service });
-    return execWithVariables(command[0]!, command.slice(1), variables, ctx.env, ctx, ctx.cwd);
+    try {
+      return await execWithVariables(command[0]!, command.slice(1), variables, ctx.env, ctx, ctx.cwd);
+    } catch (e) {
+      // As sh, env and sudo do: 127 when the command is not found, 126 when it cannot be run.
+      if (!(e instanceof ExecStartError)) throw e;
+      await write(ctx.stderr, `ERROR! ${e.message}\n`);
+      return e.exitCode;
+    }
   },
 };
