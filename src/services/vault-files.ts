@@ -5,7 +5,7 @@
  * streaming core to keep memory bounded.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fsp, constants as fsc } from 'node:fs';
+import { promises as fsp, constants as fsc, readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { DecryptionFailedError, VaultsmithError } from '../errors.js';
@@ -162,6 +162,7 @@ async function stageOutput(target: string, policy: ModePolicy, produce: (tmpPath
   }
   if (existing && !existing.isFile()) throw new VaultsmithError('IO', `${target} is not a regular file`);
   const tmp = join(dirname(target), `.${basename(target)}.vs-${randomBytes(6).toString('hex')}.staged`);
+  liveTemps.add(tmp);
   try {
     await produce(tmp);
     if (existing) {
@@ -173,6 +174,7 @@ async function stageOutput(target: string, policy: ModePolicy, produce: (tmpPath
     }
   } catch (e) {
     await fsp.unlink(tmp).catch(() => undefined);
+    liveTemps.delete(tmp);
     // Writers name the file they failed on: the user knows the target, not our temp name.
     if (e instanceof VaultsmithError && !(e.code === 'IO' && e.message.includes(tmp))) throw e;
     throw ioError('cannot write', target, e instanceof VaultsmithError ? (e.cause ?? e) : e);
@@ -182,6 +184,46 @@ async function stageOutput(target: string, policy: ModePolicy, produce: (tmpPath
 
 async function discardStaged(staged: StagedOutput[]): Promise<void> {
   await Promise.all(staged.map((s) => fsp.unlink(s.tmp).catch(() => undefined)));
+  for (const s of staged) liveTemps.delete(s.tmp);
+}
+
+/**
+ * Staged files not yet renamed or removed. They may hold plaintext (decrypt), so a signal that ends
+ * the process first removes them (and the writers' own temp files beside them), synchronously.
+ */
+const liveTemps = new Set<string>();
+const CLEANUP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+function removeLiveTempsSync(): void {
+  for (const tmp of liveTemps) {
+    const prefix = `.${basename(tmp)}.vs-`;
+    try {
+      for (const name of readdirSync(dirname(tmp))) if (name.startsWith(prefix)) rmSync(join(dirname(tmp), name), { force: true });
+    } catch {
+      // best effort: the directory may be gone
+    }
+    rmSync(tmp, { force: true });
+  }
+  liveTemps.clear();
+}
+
+/** Installs the cleanup handlers while `fn` runs; after cleaning, the signal takes its default course. */
+async function withTempCleanupOnSignal<T>(fn: () => Promise<T>): Promise<T> {
+  const handlers = CLEANUP_SIGNALS.map((signal) => {
+    const handler = () => {
+      removeLiveTempsSync();
+      for (const [sig, h] of handlers) process.off(sig, h);
+      // Nobody else handles it: let it end the process as it would have (exit status 128+n).
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    return [signal, handler] as const;
+  });
+  for (const [signal, handler] of handlers) process.on(signal, handler);
+  try {
+    return await fn();
+  } finally {
+    for (const [signal, handler] of handlers) process.off(signal, handler);
+  }
 }
 
 /** Renames every staged output over its target, then fsyncs each directory once. */
@@ -189,6 +231,7 @@ async function commitStaged(staged: StagedOutput[]): Promise<void> {
   for (const [i, s] of staged.entries()) {
     try {
       await fsp.rename(s.tmp, s.target);
+      liveTemps.delete(s.tmp);
     } catch (e) {
       await discardStaged(staged.slice(i));
       throw ioError('cannot write', s.target, e);
@@ -208,17 +251,23 @@ async function commitStaged(staged: StagedOutput[]): Promise<void> {
  * them are complete are they renamed over their targets.
  */
 async function writeBatch(jobs: { write?: () => Promise<void>; stage?: () => Promise<StagedOutput> }[]): Promise<void> {
-  const staged: StagedOutput[] = [];
-  try {
-    for (const job of jobs) {
-      if (job.write) await job.write();
-      else if (job.stage) staged.push(await job.stage());
-    }
-  } catch (e) {
-    await discardStaged(staged);
-    throw e;
+  if (!jobs.some((job) => job.stage)) {
+    for (const job of jobs) await job.write?.();
+    return;
   }
-  await commitStaged(staged);
+  await withTempCleanupOnSignal(async () => {
+    const staged: StagedOutput[] = [];
+    try {
+      for (const job of jobs) {
+        if (job.write) await job.write();
+        else if (job.stage) staged.push(await job.stage());
+      }
+    } catch (e) {
+      await discardStaged(staged);
+      throw e;
+    }
+    await commitStaged(staged);
+  });
 }
 
 function outputFor(target: VaultOutput, input: VaultInput, streamIfNoPath: Writable): VaultOutput {

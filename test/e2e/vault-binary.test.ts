@@ -107,6 +107,27 @@ describe('vaultsmith binary', () => {
     assert.match(view.stdout, /PAGED: YES/);
   });
 
+  test('SIGTERM during a big decrypt: no plaintext temp file is left, the vault is unchanged', async () => {
+    const dir = join(box.dir, 'sigdec');
+    mkdirSync(dir);
+    const v = box.file('sigdec/big.vault', randomBytes(32 * 1024 * 1024));
+    assert.equal(bin(['encrypt', v, '--vault-password-file', pw.path]).code, 0);
+    const before = box.read(v);
+    const child = spawn(process.execPath, [CLI, 'decrypt', v, '--vault-password-file', pw.path], { cwd: box.dir, env: box.env, stdio: 'ignore' });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (code, signal) => res({ code, signal })));
+    let sawTemp = false;
+    for (let i = 0; i < 2000 && child.exitCode === null && !sawTemp; i++) {
+      sawTemp = readdirSync(dir).some((n) => n.includes('.vs-'));
+      if (!sawTemp) await sleep(2);
+    }
+    assert.ok(sawTemp, 'the decrypt finished before a temp file was seen');
+    child.kill('SIGTERM');
+    const { code, signal } = await exited;
+    assert.ok(signal === 'SIGTERM' || code === 143, `exit ${code} ${signal}`);
+    assert.deepEqual(readdirSync(dir), ['big.vault']);
+    assert.deepEqual(box.read(v), before);
+  });
+
   test('SIGTERM during edit wipes the plaintext copy and leaves the vault unchanged', async () => {
     const v = box.file('sig.yml', 'secret: value\n');
     assert.equal(bin(['encrypt', v, '--vault-password-file', pw.path]).code, 0);
