@@ -286,6 +286,37 @@ test('set keeps a number a number only when it prints back the same (0587 stays 
   assert.ok(/^vault_email_port: "0587"$/m.test(await plaintextOf('staging')), 'the port is stored as the string "0587"');
 });
 
+test('set --value-stdin on a terminal reads one line without echoing it', async (t) => {
+  if (!requireTool(t, 'script')) return;
+  const { spawn } = await import('node:child_process');
+  const value = `tty-${randomBytes(12).toString('hex')}`;
+  const cliPath = join(process.cwd(), 'dist', 'cli.js');
+  const proc = spawn('script', ['-qec', `'${process.execPath}' '${cliPath}' set staging vault_tastytrade_client_id --value-stdin`, '/dev/null'], {
+    cwd: project,
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let screen = '';
+  let typed = false;
+  const code = await new Promise<number | null>((resolve) => {
+    proc.stdout.on('data', (d: Buffer) => {
+      screen += d.toString();
+      // Type once the prompt is up, as a person would: input that arrives before the terminal is
+      // switched to no-echo (just after the prompt is written) is echoed by the terminal itself.
+      if (!typed && screen.includes('(input hidden)')) {
+        typed = true;
+        setTimeout(() => proc.stdin.write(`${value}\r`), 300);
+      }
+    });
+    proc.on('close', (c) => resolve(c));
+  });
+  assert.equal(code, 0, 'set on a terminal failed');
+  assert.match(screen, /New value for vault_tastytrade_client_id in staging \(input hidden\)/);
+  assert.ok(!screen.includes(value), 'the typed value must not be echoed');
+  const got = await cli(['get', 'staging', 'vault_tastytrade_client_id']);
+  assert.ok(got.stdout === `${value}\n`, 'the typed value was stored');
+});
+
 test('exec forwards SIGTERM to the command and exits with its status', async () => {
   const { spawn } = await import('node:child_process');
   const child = `process.on('SIGTERM', () => { process.stdout.write(' got-TERM'); process.exit(43); });

@@ -2,16 +2,18 @@ import { VaultsmithError } from '../../errors.js';
 import { readFileOrThrow } from '../../internal/safe-write.js';
 import { loadManifest } from '../../manifest/loader.js';
 import { expandPath, readAll } from '../../secrets/index.js';
+import { promptLine } from '../../secrets/input.js';
 import { setValue, type NewValue } from '../../services/manifest-values.js';
 import { parseCommandArgs } from '../args.js';
-import type { Command } from '../context.js';
+import type { CliContext, Command } from '../context.js';
 import { write, writeJson } from '../output.js';
 
 const help = `Usage: vaultsmith set ENV KEY (--generate | --value-stdin | --from-file F) [--force] [--json]
 
 Sets one key in an environment's vault, editing the YAML inside while keeping its comments, key
 order and formatting; the file is replaced atomically under a lock. The value never appears in
-argv: it is generated, read from stdin (one trailing newline removed) or read from a file.
+argv: it is generated, read from stdin (one trailing newline removed; typed without echo when
+stdin is a terminal) or read from a file.
 
 An invalid value is refused before anything is written: placeholders, format (fernet, django key,
 url, host, port, email, regex) and min_strength from the manifest. Templated keys that use KEY
@@ -30,6 +32,17 @@ Examples:
   printf '%s' "$CLIENT_SECRET" | vaultsmith set production vault_tastytrade_client_secret --value-stdin
   vaultsmith set staging vault_backup_secret_key --from-file /run/user/1000/s3-secret
 `;
+
+/**
+ * The value from stdin: piped input in full; on a terminal, one line typed without echo, so the
+ * secret does not land on the screen or in the terminal's scrollback.
+ */
+async function readValueFromStdin(ctx: CliContext, env: string, key: string): Promise<Buffer> {
+  if (!(ctx.stdin as { isTTY?: boolean }).isTTY) return readAll(ctx.stdin);
+  const typed = await promptLine(ctx, `New value for ${key} in ${env} (input hidden): `);
+  if (typed === null) throw new VaultsmithError('USAGE', `set: no value was typed for ${key}`);
+  return typed;
+}
 
 function stripOneNewline(text: string): string {
   return text.endsWith('\r\n') ? text.slice(0, -2) : text.endsWith('\n') ? text.slice(0, -1) : text;
@@ -61,7 +74,7 @@ export const setCommand: Command = {
     if (values.generate) input = { kind: 'generate' };
     else {
       const raw = values['value-stdin']
-        ? await readAll(ctx.stdin)
+        ? await readValueFromStdin(ctx, env, key)
         : await readFileOrThrow(expandPath(values['from-file']!, ctx.env, ctx.cwd));
       const text = raw.toString('utf8');
       raw.fill(0);
