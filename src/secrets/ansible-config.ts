@@ -7,6 +7,7 @@
 import { accessSync, constants as fsc, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { expandVars } from './password-file.js';
 
 /** `[defaults]` key → the environment variable that overrides it (Ansible's base.yml). */
 const VAULT_SETTINGS: Record<string, string> = {
@@ -112,6 +113,6 @@ export function withAnsibleConfig(env: NodeJS.ProcessEnv, cwd: string): NodeJS.P
 }
 
 function resolveConfigPath(value: string, baseDir: string, env: NodeJS.ProcessEnv): string {
-  const expanded = expandHome(value, env);
+  const expanded = expandHome(expandVars(value, env), env);
   return isAbsolute(expanded) ? expanded : resolve(baseDir, expanded);
 }

@@ -5,9 +5,20 @@ import { basename, extname, isAbsolute, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { VaultsmithError } from '../errors.js';
 
-/** Expands `~` / `~/x` and resolves relative paths against the command's cwd (Ansible's unfrackpath). */
+/** Python's `os.path.expandvars`: `$NAME` and `${NAME}` from env; unknown variables are left as written. */
+export function expandVars(path: string, env: NodeJS.ProcessEnv): string {
+  return path.replace(/\$(\w+|\{[^}]*\})/g, (whole, name: string) => {
+    const key = name.startsWith('{') ? name.slice(1, -1) : name;
+    return env[key] ?? whole;
+  });
+}
+
+/**
+ * Ansible's unfrackpath: expands `$VARS`, then `~` / `~/x`, and resolves relative paths against the
+ * command's cwd.
+ */
 export function expandPath(path: string, env: NodeJS.ProcessEnv, cwd: string): string {
-  let p = path;
+  let p = expandVars(path, env);
   if (p === '~' || p.startsWith('~/')) p = (env.HOME || homedir()) + p.slice(1);
   return isAbsolute(p) ? p : resolve(cwd, p);
 }

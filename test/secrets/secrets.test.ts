@@ -335,6 +335,17 @@ describe("Ansible's config file (ansible.cfg) vault settings", () => {
     assert.deepEqual(await loadVaultSecrets({ useEnvironment: false, autoPrompt: false }, { ...ctx, cwd: project }), []);
   });
 
+  test('password paths expand $VARS and ${VARS} (unknown ones stay) and ~, as unfrackpath', async () => {
+    const pw = newPassword();
+    file('expanded.pass', `${pw}\n`);
+    const { ctx } = ctxWith('', { VS_DIR: dir });
+    for (const source of ['$VS_DIR/expanded.pass', '${VS_DIR}/expanded.pass', '~/expanded.pass']) {
+      const [secret] = await loadVaultSecrets({ vaultIds: [`x@${source}`] }, ctx);
+      assert.equal(secret!.password.toString(), pw, source);
+    }
+    await rejectsWith(loadVaultSecrets({ vaultIds: ['x@$NO_SUCH_VAR/p'] }, ctx), 'PASSWORD_SOURCE', /\$NO_SUCH_VAR\/p was not found/);
+  });
+
   test('$ANSIBLE_CONFIG (file or directory) comes first; a world-writable working directory is skipped', () => {
     const a = join(dir, 'cfg-a');
     const b = join(dir, 'cfg-b');
