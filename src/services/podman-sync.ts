@@ -22,6 +22,9 @@ import {
 } from '../deliver/podman/index.js';
 import { type EnvironmentContext, type OpenEnvironment, loadManifest, openEnvironment, renderVariables } from '../manifest/index.js';
 import { withFileLock } from '../internal/file-lock.js';
+import { placeholderReason } from '../manifest/formats.js';
+import type { LoadedManifest } from '../manifest/index.js';
+import type { ResolvedVariable } from '../manifest/resolve.js';
 import { wipeSecrets } from '../secrets/index.js';
 import type { VaultSecret } from '../vault/types.js';
 
@@ -42,6 +45,28 @@ export interface PodmanSyncRequest extends PodmanTarget {
   dryRun?: boolean;
   /** Called with the plan before anything changes. */
   onPlan?: (plan: PlanEntry[], backend: string) => void | Promise<void>;
+  /** Problems worth a line on stderr that do not stop the sync (never values). */
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * Podman secrets about to carry a placeholder (init's `placeholder:`, YOUR-..., CHANGE-ME, empty):
+ * delivered as-is they would reach the containers, so say which, by name only.
+ */
+export function placeholderWarnings(loaded: LoadedManifest, environment: string, variables: ResolvedVariable[]): string[] {
+  const warnings: string[] = [];
+  for (const variable of variables) {
+    const key = loaded.manifest.variables?.[variable.name]?.secret;
+    if (!variable.podman || !variable.fromSecret || key === undefined) continue;
+    const reason = placeholderReason(variable.value, loaded.manifest.secrets?.[key]?.placeholder);
+    if (reason) {
+      warnings.push(
+        `podman secret '${variable.podman.secret}' (${variable.name}) gets ${reason} from ${key}; ` +
+          `supply it: vaultsmith set ${environment} ${key} --value-stdin`,
+      );
+    }
+  }
+  return warnings;
 }
 
 export function podmanBackend(target: PodmanTarget, env: NodeJS.ProcessEnv): PodmanSecretBackend {
@@ -83,6 +108,7 @@ export async function podmanSync(request: PodmanSyncRequest, ctx: EnvironmentCon
         const selected = request.service === undefined ? all : renderVariables(loaded, request.environment, opened.values, { service: request.service });
         const project = loaded.manifest.project;
         const desired = podmanSecretsFromVariables(selected, project);
+        for (const warning of placeholderWarnings(loaded, request.environment, selected)) request.onWarning?.(warning);
         const keepNames = podmanSecretsFromVariables(all, project).map((s) => s.name);
         note.set({ secrets: desired.map((s) => s.name) });
         keys = await deriveDeliveryKeys(vaultPasswordOf(opened).password, request.environment);

@@ -246,6 +246,24 @@ ${withTls ? `  TLS_KEY:
     }
   });
 
+  test('a placeholder about to become a podman secret is named in a warning (never its value)', async (t) => {
+    if (!requireTool(t, 'podman')) return;
+    const real = vault.vault_secret_key;
+    vault.vault_secret_key = `YOUR-KEY-${randomBytes(6).toString('hex').toUpperCase()}`;
+    await writeVault();
+    const dry = await cli('podman', 'sync', 'production', '--dry-run');
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(
+      dry.stderr,
+      /^warning: podman secret 'django_secret_key' \(SECRET_KEY\) gets placeholder value \(YOUR-\.\.\.\) from vault_secret_key; supply it: vaultsmith set production vault_secret_key --value-stdin$/m,
+    );
+    assert.ok(!dry.stderr.includes(vault.vault_secret_key), 'the placeholder itself is not printed');
+    vault.vault_secret_key = real;
+    await writeVault();
+    const clean = await cli('podman', 'sync', 'production', '--dry-run');
+    assert.doesNotMatch(clean.stderr, /warning/, 'a real value gives no warning');
+  });
+
   test('usage errors are one line with a non-zero exit', async (t) => {
     if (!requireTool(t, 'podman')) return;
     const noEnv = await cli('podman', 'sync');

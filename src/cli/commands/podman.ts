@@ -120,6 +120,7 @@ export const podmanCommand: Command = {
           ...(values.connection !== undefined ? { connection: values.connection } : {}),
           prune: Boolean(values.prune),
           dryRun: Boolean(values['dry-run']),
+          onWarning: (message) => void ctx.stderr.write(`warning: ${message}\n`),
           onPlan: async (plan, backend) => {
             if (values.json) return;
             const what = values['dry-run'] ? 'plan (dry run)' : 'plan';
