@@ -248,7 +248,7 @@ ${withTls ? `  TLS_KEY:
 
   test('a placeholder about to become a podman secret is named in a warning (never its value)', async (t) => {
     if (!requireTool(t, 'podman')) return;
-    const real = vault.vault_secret_key;
+    const real = vault.vault_secret_key ?? '';
     vault.vault_secret_key = `YOUR-KEY-${randomBytes(6).toString('hex').toUpperCase()}`;
     await writeVault();
     const dry = await cli('podman', 'sync', 'production', '--dry-run');
@@ -257,7 +257,7 @@ ${withTls ? `  TLS_KEY:
       dry.stderr,
       /^warning: podman secret 'django_secret_key' \(SECRET_KEY\) gets placeholder value \(YOUR-\.\.\.\) from vault_secret_key; supply it: vaultsmith set production vault_secret_key --value-stdin$/m,
     );
-    assert.ok(!dry.stderr.includes(vault.vault_secret_key), 'the placeholder itself is not printed');
+    assert.ok(!dry.stderr.includes(vault.vault_secret_key ?? ''), 'the placeholder itself is not printed');
     vault.vault_secret_key = real;
     await writeVault();
     const clean = await cli('podman', 'sync', 'production', '--dry-run');
