@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp, constants as fsc, readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { DecryptionFailedError, VaultsmithError } from '../errors.js';
 import { ioError, safeWrite } from '../internal/safe-write.js';
 // Imported from the modules, not the vault index, so the YAML parser behind inline values is only
@@ -404,9 +404,26 @@ export type ViewedFile =
   | {
       name: string;
       inline: false;
+      /** Checks that a secret opens it (the HMAC pass only): lets the caller audit before revealing. */
+      verify: () => Promise<void>;
       /** Decrypts into `output`; the HMAC is verified before the first byte is written. */
       streamTo: (output: Writable) => Promise<void>;
     };
+
+/** Stops a streaming decrypt at its first plaintext byte: by then the HMAC pass has succeeded. */
+class HmacVerified extends Error {}
+
+async function verifyVaultStream(path: string, secrets: VaultSecret[], name: string): Promise<void> {
+  // highWaterMark 0: the first write waits for its callback, which fails with the stop signal.
+  const stop = new Writable({ highWaterMark: 0, write: (_chunk, _encoding, done) => done(new HmacVerified()) });
+  try {
+    await decryptVaultStream(path, stop, secrets, { source: name });
+  } catch (e) {
+    if (!(e instanceof HmacVerified)) throw e;
+  } finally {
+    stop.destroy();
+  }
+}
 
 /** Errors from a YAML file's inline values name the file too ("on vars.yml (value of db.password)"). */
 function inlineErrorNamed(e: unknown, name: string): unknown {
@@ -441,6 +458,7 @@ export async function viewFiles(inputs: VaultInput[], secrets: VaultSecret[], op
           return {
             name,
             inline: false,
+            verify: () => verifyVaultStream(input.path, candidates, name),
             streamTo: async (output) => {
               await decryptVaultStream(input.path, output, candidates, { source: name });
             },

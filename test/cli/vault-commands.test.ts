@@ -448,6 +448,27 @@ describe('audit trail', () => {
     }
   });
 
+  test('view of a big (streamed) vault: a wrong password is audited as denied and reveals nothing', async () => {
+    const log = join(box.dir, 'audit-big', 'audit.jsonl');
+    const env = { VAULTSMITH_AUDIT_LOG: log };
+    const data = randomBytes(STREAM_THRESHOLD_BYTES + 10);
+    const big = box.file('audit-big.bin', data);
+    assert.equal((await cli(['encrypt', big, '--vault-password-file', pw.path])).code, 0);
+    const small = box.file('audit-small.yml', 'small: 1\n');
+    assert.equal((await cli(['encrypt', small, '--vault-password-file', other.path])).code, 0);
+    const denied = await cli(['view', small, big, '--vault-password-file', other.path], undefined, env);
+    assertFailed(denied, /Decryption failed .* on .*audit-big\.bin/);
+    assert.equal(denied.stdout, '', 'the small file was shown before the big one failed');
+    const ok = await cli(['view', big, '--vault-password-file', pw.path], undefined, env);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(Buffer.byteLength(ok.stdout, 'latin1') > 0, true);
+    const events = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { command: string; outcome: string });
+    assert.deepEqual(events.map((e) => [e.command, e.outcome]), [
+      ['view', 'denied'],
+      ['view', 'ok'],
+    ]);
+  });
+
   test('an unwritable audit sink refuses the command before anything is revealed', async () => {
     const f = box.file('audit-refused.yml', 'hidden: refused-value\n');
     await cli(['encrypt', f, '--vault-password-file', pw.path]);

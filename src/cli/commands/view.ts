@@ -101,11 +101,14 @@ export const viewCommand: Command = {
         secrets = await secretsForReading(values, ctx);
         note.secrets(secrets);
         const inputs = await readStdinInputs(positionals, ctx);
-        return viewFiles(inputs, secrets, {
+        const files = await viewFiles(inputs, secrets, {
           onProgress: progressReporter(ctx, inputs.length),
           filterSecrets: headerSecretFilter(vaultSettings(ctx)),
           inspectPlaintext: note.plaintext,
         });
+        // Big vaults are streamed after the audit event; their password is checked here, before it.
+        for (const file of files) if ('verify' in file) await file.verify();
+        return files;
       });
       if (!(await showInPager(viewed, ctx))) await emitFiles(viewed, ctx.stdout);
       return 0;
