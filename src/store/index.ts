@@ -136,7 +136,8 @@ function keepUntouchedLines(original: string, normalizedBefore: string, edited: 
 /** True when a plain (unquoted) `text` would not be that string to YAML 1.1 (`yes`, `on`, `12:30`, `1_000`, `~`). */
 export function changesMeaningInYaml11(text: string): boolean {
   try {
-    return parse(text, { version: '1.1' }) !== text;
+    // logLevel silent: a warning (e.g. 'Unknown directive %...') would print the value to stderr.
+    return parse(text, { version: '1.1', logLevel: 'silent' }) !== text;
   } catch {
     return true;
   }
