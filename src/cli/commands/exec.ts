@@ -1,4 +1,5 @@
 import { VaultsmithError } from '../../errors.js';
+import { withAudit } from '../../audit/index.js';
 import { loadManifest } from '../../manifest/loader.js';
 import { ExecStartError, execWithVariables, resolveEnvironmentVariables } from '../../services/env.js';
 import { write } from '../output.js';
@@ -39,7 +40,12 @@ export const execCommand: Command = {
     }
     if (command.length === 0) throw new VaultsmithError('USAGE', 'exec: no command given after --');
     const loaded = await loadManifest({ path: values.manifest, cwd: ctx.cwd });
-    const variables = await resolveEnvironmentVariables(loaded, positionals[0]!, ctx, { service: values.service });
+    // Recorded before the command runs with the values; the event names the variables, never values.
+    const variables = await withAudit(ctx, { command: 'exec', env: positionals[0]! }, async (note) => {
+      const resolved = await resolveEnvironmentVariables(loaded, positionals[0]!, ctx, { service: values.service });
+      note.set({ secrets: resolved.filter((v) => v.fromSecret).map((v) => v.name) });
+      return resolved;
+    }, { manifestPath: loaded.path });
     try {
       return await execWithVariables(command[0]!, command.slice(1), variables, ctx.env, ctx, ctx.cwd);
     } catch (e) {

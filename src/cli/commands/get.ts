@@ -1,4 +1,5 @@
 import { VaultsmithError } from '../../errors.js';
+import { withAudit } from '../../audit/index.js';
 import { loadManifest } from '../../manifest/loader.js';
 import { getValue } from '../../services/manifest-values.js';
 import { parseCommandArgs } from '../args.js';
@@ -29,7 +30,8 @@ export const getCommand: Command = {
     if (positionals.length !== 2) throw new VaultsmithError('USAGE', 'get: expected ENV and NAME', { hint: "see 'vaultsmith get --help'" });
     const [env, name] = positionals as [string, string];
     const loaded = await loadManifest({ path: values.manifest, cwd: ctx.cwd });
-    const value = await getValue(loaded, env, name, ctx);
+    // Recorded (fail closed) before the value is printed; the event names the key, never the value.
+    const value = await withAudit(ctx, { command: 'get', env, secrets: [name] }, () => getValue(loaded, env, name, ctx), { manifestPath: loaded.path });
     await write(ctx.stdout, `${value}\n`);
     return 0;
   },

@@ -1,4 +1,5 @@
 import { VaultsmithError } from '../../errors.js';
+import { withAudit } from '../../audit/index.js';
 import { readFileOrThrow } from '../../internal/safe-write.js';
 import { loadManifest } from '../../manifest/loader.js';
 import { expandPath, readAll } from '../../secrets/index.js';
@@ -80,7 +81,11 @@ export const setCommand: Command = {
       raw.fill(0);
       input = { kind: 'value', value: stripOneNewline(text) };
     }
-    const result = await setValue(loaded, env, key, input, ctx, { force: values.force ?? false });
+    const result = await withAudit(ctx, { command: 'set', env, secrets: [key] }, async (note) => {
+      const done = await setValue(loaded, env, key, input, ctx, { force: values.force ?? false });
+      note.set({ secrets: [key, ...done.dependents] });
+      return done;
+    }, { manifestPath: loaded.path });
     if (values.json) await writeJson(ctx, result);
     else {
       const also = result.dependents.length ? `; also updated ${result.dependents.join(', ')}` : '';

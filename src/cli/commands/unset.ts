@@ -1,4 +1,5 @@
 import { VaultsmithError } from '../../errors.js';
+import { withAudit } from '../../audit/index.js';
 import { loadManifest } from '../../manifest/loader.js';
 import { unsetValue } from '../../services/manifest-values.js';
 import { parseCommandArgs } from '../args.js';
@@ -32,7 +33,7 @@ export const unsetCommand: Command = {
     if (positionals.length !== 2) throw new VaultsmithError('USAGE', 'unset: expected ENV and KEY');
     const [env, key] = positionals as [string, string];
     const loaded = await loadManifest({ path: values.manifest, cwd: ctx.cwd });
-    await unsetValue(loaded, env, key, ctx, { force: values.force ?? false });
+    await withAudit(ctx, { command: 'unset', env, secrets: [key] }, () => unsetValue(loaded, env, key, ctx, { force: values.force ?? false }), { manifestPath: loaded.path });
     await write(ctx.stdout, `removed ${key} from ${env}\n`);
     return 0;
   },
