@@ -8,10 +8,9 @@ import { vaultYamlTag, VaultEncryptedValue } from '../vault/index.js';
  * comments and key order survive; keys only theirs added are appended.
  */
 
-export const CONFLICT_START = '<<<<<<<';
-export const CONFLICT_BASE = '|||||||';
-export const CONFLICT_SEPARATOR = '=======';
-export const CONFLICT_END = '>>>>>>>';
+import { CONFLICT_BASE, CONFLICT_END, CONFLICT_SEPARATOR, CONFLICT_START } from './conflict-markers.js';
+
+export { findConflictMarkers, CONFLICT_BASE, CONFLICT_END, CONFLICT_SEPARATOR, CONFLICT_START } from './conflict-markers.js';
 
 const parseOptions = { customTags: [vaultYamlTag], logLevel: 'error' as const, keepSourceTokens: false };
 
@@ -105,15 +104,4 @@ export function mergeVaultYaml(baseText: string, oursText: string, theirsText: s
   for (const key of conflicts) oursMap.delete(key);
   const merged = oursMap.items.length ? ours.toString() : '';
   return { text: `${merged}${blocks.join('')}`, conflicts };
-}
-
-/** 1-based lines holding merge conflict markers; `check` and `view` report a vault with any. */
-export function findConflictMarkers(plaintext: string): number[] {
-  const lines: number[] = [];
-  plaintext.split('\n').forEach((line, i) => {
-    if (line.startsWith(`${CONFLICT_START} `) || line === CONFLICT_SEPARATOR || line.startsWith(`${CONFLICT_END} `) || line.startsWith(`${CONFLICT_BASE} `)) {
-      lines.push(i + 1);
-    }
-  });
-  return lines;
 }

@@ -129,6 +129,9 @@ test('merge driver: different keys merge cleanly; the same key yields an encrypt
     const check = await runCli(['check'], { cwd: p.root, env: p.env });
     assert.notEqual(check.code, 0, 'check flags the conflicted vault');
     assert.match(check.stdout + check.stderr, /conflict markers/i);
+    const view = await runCli(['view', 'group_vars/vault.yml', '--vault-id', `production@${p.passwordFile}`], { cwd: p.root, env: p.env });
+    assert.equal(view.code, 0, view.stderr);
+    assert.match(view.stderr, /^\[WARNING\]: group_vars\/vault\.yml holds unresolved git merge conflict markers/m);
   } finally {
     p.cleanup();
   }
