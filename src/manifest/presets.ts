@@ -247,6 +247,7 @@ variables:
     description: Fernet encryption key
     services: [django, celery-worker, celery-beat]
     secret: vault_field_encryption_key
+    podman: { secret: field_encryption_key, type: env, target: FIELD_ENCRYPTION_KEY }
   ALLOWED_HOSTS:
     description: Comma-separated domains
     services: [django]
@@ -289,16 +290,19 @@ variables:
     description: Redis connection string
     services: [django, celery-worker, celery-beat]
     template: "redis://:{vault_redis_password|url}@{redis_host}:{redis_port}/0"
+    podman: { secret: redis_url, type: env, target: REDIS_URL }
 
   # Celery
   CELERY_BROKER_URL:
     description: Celery broker
     services: [django, celery-worker, celery-beat]
     secret: vault_celery_broker_url
+    podman: { secret: celery_broker_url, type: env, target: CELERY_BROKER_URL }
   CELERY_RESULT_BACKEND:
     description: Result backend
     services: [django, celery-worker, celery-beat]
     secret: vault_celery_result_backend
+    podman: { secret: celery_result_backend, type: env, target: CELERY_RESULT_BACKEND }
 
   # TastyTrade API
   TASTYTRADE_CLIENT_ID:
@@ -309,6 +313,7 @@ variables:
     description: OAuth secret
     services: [django, celery-worker]
     secret: vault_tastytrade_client_secret
+    podman: { secret: tastytrade_client_secret, type: env, target: TASTYTRADE_CLIENT_SECRET }
   TASTYTRADE_BASE_URL:
     description: API endpoint
     services: [django, celery-worker]
@@ -341,6 +346,7 @@ variables:
     services: [django, celery-worker]
     secret: vault_email_host_password
     optional: true
+    podman: { secret: email_host_password, type: env, target: EMAIL_HOST_PASSWORD }
   EMAIL_USE_TLS:
     description: Use TLS
     services: [django, celery-worker]
