@@ -94,7 +94,7 @@ export async function recordAudit(ctx: AuditEnvironment, input: AuditEventInput,
     actor: await currentActor(ctx),
     command: input.command,
     env: input.env ?? (await environmentOfFile(ctx, input.file, options)),
-    file: input.file ?? null,
+    file: input.file ? abbreviateFileList(input.file) : null,
     label: input.label ?? null,
     secrets: [...new Set(input.secrets ?? [])].sort(),
     outcome: input.outcome,
@@ -129,6 +129,12 @@ export function secretNamesOf(plaintext: string | Uint8Array): string[] {
 const MAX_NAMED_PLAINTEXT = 1024 * 1024;
 /** `key:`, `"key":` or `'key':` at column 0, followed by a space or the end of the line. */
 const TOP_LEVEL_KEY = /^(?:"((?:[^"\\\n]|\\.)*)"|'((?:[^'\n]|'')*)'|([^\s#'"\-?:{}[\],&*!|>%@`][^:\n]*?|-[^\s:\n][^:\n]*?))[ \t]*:(?=[ \t]|\r?$)/gm;
+
+/** A batch command over hundreds of files records the first few and a count, not a 10 KB line. */
+export function abbreviateFileList(file: string, keep = 20): string {
+  const files = file.split(', ');
+  return files.length <= keep ? file : `${files.slice(0, keep).join(', ')} (+${files.length - keep} more)`;
+}
 
 /** The vault-id labels of the secrets a file command was given, for the event's `label`. */
 export function labelsOf(secrets: Array<{ label: string }>): string | null {

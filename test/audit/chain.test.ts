@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listAuditEvents, preflightAudit, recordAudit, secretNamesOf, verifyAudit, withAudit, type AuditEvent } from '../../src/audit/index.js';
+import { abbreviateFileList, listAuditEvents, preflightAudit, recordAudit, secretNamesOf, verifyAudit, withAudit, type AuditEvent } from '../../src/audit/index.js';
 import { isVaultsmithError } from '../../src/errors.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -152,4 +152,10 @@ test('concurrent appends keep one chain; a stale lock of a dead process is taken
   } finally {
     s.cleanup();
   }
+});
+
+test('a long file list is recorded as the first 20 files and a count', () => {
+  const files = Array.from({ length: 25 }, (_, i) => `v${i}.yml`);
+  assert.equal(abbreviateFileList(files.join(', ')), `${files.slice(0, 20).join(', ')} (+5 more)`);
+  assert.equal(abbreviateFileList('a.yml, b.yml'), 'a.yml, b.yml');
 });
