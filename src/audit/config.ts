@@ -39,11 +39,6 @@ function homeDir(env: NodeJS.ProcessEnv): string {
   return env.HOME || homedir();
 }
 
-/** Test runs must never write into the real home directory (see the report in docs/AUDIT.md). */
-function underTestRunner(): boolean {
-  return Boolean(process.env.NODE_TEST_CONTEXT || process.env.VAULTSMITH_TEST);
-}
-
 /**
  * The `audit:` section of vaultsmith.yaml, read directly so the audit trail works even when the rest
  * of the manifest is being edited or invalid.
@@ -83,12 +78,10 @@ export async function resolveAuditConfig(ctx: AuditEnvironment, options: { manif
   const disabled = env.VAULTSMITH_AUDIT === 'off' || section.enabled === false;
 
   let file: string | null;
-  let explicitFile = true;
   if (env.VAULTSMITH_AUDIT_LOG) file = resolve(ctx.cwd, expandHome(env.VAULTSMITH_AUDIT_LOG, env));
   else if (section.file === false) file = null;
   else if (typeof section.file === 'string') file = fromManifest(section.file);
   else {
-    explicitFile = Boolean(env.XDG_STATE_HOME);
     const stateHome = env.XDG_STATE_HOME || join(homeDir(env), '.local', 'state');
     file = join(stateHome, 'vaultsmith', 'audit.jsonl');
   }
@@ -117,9 +110,6 @@ export async function resolveAuditConfig(ctx: AuditEnvironment, options: { manif
   if (postgres && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(postgres.table)) {
     throw new VaultsmithError('MANIFEST', `audit.postgres.table '${postgres.table}' is not a plain SQL identifier`);
   }
-
-  // Under a test runner with no explicit location the default file would be the developer's real home.
-  if (!explicitFile && underTestRunner()) file = null;
 
   if (!disabled && projectDir && isInside(keyFile, projectDir)) {
     throw new VaultsmithError('AUDIT', `the audit key file ${keyFile} is inside the project directory`, {

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { run } from '../../src/cli/run.js';
 
@@ -6,6 +9,25 @@ export interface CliResult {
   stdout: string;
   stderr: string;
   stdoutBytes: Buffer;
+}
+
+let privateXdg: { XDG_STATE_HOME: string; XDG_CONFIG_HOME: string } | null = null;
+
+/**
+ * XDG state/config directories for the default environment: the test run's private ones (set by
+ * scripts/test.mjs), else a per-process temp directory, so the default audit log and key never land
+ * in the real HOME even when one test file is run on its own.
+ */
+export function testXdgDirs(): { XDG_STATE_HOME: string; XDG_CONFIG_HOME: string } {
+  if (process.env.XDG_STATE_HOME && process.env.XDG_CONFIG_HOME) {
+    return { XDG_STATE_HOME: process.env.XDG_STATE_HOME, XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME };
+  }
+  if (!privateXdg) {
+    const dir = mkdtempSync(join(tmpdir(), 'vs-test-xdg-'));
+    privateXdg = { XDG_STATE_HOME: join(dir, 'state'), XDG_CONFIG_HOME: join(dir, 'config') };
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return privateXdg;
 }
 
 /** Runs the CLI in-process with captured streams. */
@@ -24,7 +46,7 @@ export async function runCli(
     stdin,
     stdout,
     stderr,
-    env: opts.env ?? { PATH: process.env.PATH, HOME: process.env.HOME },
+    env: opts.env ?? { PATH: process.env.PATH, HOME: process.env.HOME, ...testXdgDirs() },
     cwd: opts.cwd ?? process.cwd(),
   });
   const stdoutBytes = Buffer.concat(out);

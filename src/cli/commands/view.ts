@@ -18,6 +18,7 @@ import {
 } from '../vault-options.js';
 import type { VaultSecret } from '../../vault/types.js';
 import { readStdinInputs } from './encrypt.js';
+import { findConflictMarkers } from '../../git/conflict-markers.js';
 
 const help = `Usage: vaultsmith view [options] FILE ...
 
@@ -110,6 +111,7 @@ export const viewCommand: Command = {
         for (const file of files) if ('verify' in file) await file.verify();
         return files;
       });
+      for (const f of viewed) if ('plaintext' in f && findConflictMarkers(f.plaintext.toString('utf8')).length) await write(ctx.stderr, `[WARNING]: ${f.name} holds unresolved git merge conflict markers; resolve them with 'vaultsmith edit ${f.name}'\n`);
       if (!(await showInPager(viewed, ctx))) await emitFiles(viewed, ctx.stdout);
       return 0;
     } finally {
