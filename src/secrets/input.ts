@@ -98,10 +98,11 @@ type TtyReadable = Readable & { isTTY?: boolean; setRawMode?: (mode: boolean) =>
  */
 function readHiddenFromTty(stdin: TtyReadable, output: Writable, prompt: string): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
-    output.write(prompt);
     const typed: number[] = [];
     const wasRaw = (stdin as { isRaw?: boolean }).isRaw ?? false;
+    // Echo goes off before the prompt appears, so nothing typed or pasted early is shown.
     stdin.setRawMode?.(true);
+    output.write(prompt);
     stdin.resume();
     const finish = (result: Buffer | null, error?: Error) => {
       stdin.off('data', onData);
