@@ -4,24 +4,11 @@
  * any step can be run again after a crash.
  */
 
-export type RotationStrategyName =
-  | 'postgres'
-  | 'postgres-alternating'
-  | 'redis'
-  | 'django-secret-key'
-  | 'fernet'
-  | 'command'
-  | 'manual';
+import { ROTATION_STRATEGIES } from '../manifest/schema.js';
 
-export const ROTATION_STRATEGIES: readonly RotationStrategyName[] = [
-  'postgres',
-  'postgres-alternating',
-  'redis',
-  'django-secret-key',
-  'fernet',
-  'command',
-  'manual',
-];
+// The manifest schema owns the list of strategy names; the engine's type follows it.
+export { ROTATION_STRATEGIES };
+export type RotationStrategyName = (typeof ROTATION_STRATEGIES)[number];
 
 /** `secrets.<key>.rotation` from the manifest, with snake_case option keys kept as written. */
 export interface RotationSpec {

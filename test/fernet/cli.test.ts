@@ -148,13 +148,13 @@ test('keys from a vault: --vault FILE with the default key name or --key-name; w
 
     const rotated = await runCli(
       ['fernet', 'rotate', '--vault', vaultPath, '--key-name', 'app_fernet_keys', '--vault-id', `default@${passwordFile}`],
-      { env: { PATH: process.env.PATH }, stdin: `${token}\n` },
+      { env: auditEnv, stdin: `${token}\n` },
     );
     assert.equal(rotated.code, 0, rotated.stderr);
     assert.equal(new Fernet(k2).decrypt(rotated.stdout.trim()).toString(), 'from the vault');
 
     const missingKey = await runCli(['fernet', 'decrypt', '--vault', vaultPath, '--key-name', 'nope', '--vault-password-file', passwordFile], {
-      env: { PATH: process.env.PATH },
+      env: auditEnv,
       stdin: `${token}\n`,
     });
     assert.equal(missingKey.code, 1);
@@ -163,7 +163,7 @@ test('keys from a vault: --vault FILE with the default key name or --key-name; w
     const wrongPassword = join(dir, 'wrong-pass');
     await writeFile(wrongPassword, 'not the password\n', { mode: 0o600 });
     const wrong = await runCli(['fernet', 'decrypt', '--vault', vaultPath, '--vault-password-file', wrongPassword], {
-      env: { PATH: process.env.PATH },
+      env: auditEnv,
       stdin: `${token}\n`,
     });
     assert.equal(wrong.code, 1);
@@ -171,10 +171,10 @@ test('keys from a vault: --vault FILE with the default key name or --key-name; w
     assert.equal(wrong.stdout, '');
 
     // No password source and tokens on a piped stdin: refuse instead of reading a token as the password.
-    const noSource = await runCli(['fernet', 'decrypt', '--vault', vaultPath], { env: { PATH: process.env.PATH }, stdin: `${token}\n` });
+    const noSource = await runCli(['fernet', 'decrypt', '--vault', vaultPath], { env: auditEnv, stdin: `${token}\n` });
     assert.equal(noSource.code, 1);
     assert.match(noSource.stderr, /A vault password is required/);
-    const prompt = await runCli(['fernet', 'decrypt', '--vault', vaultPath, '--ask-vault-pass'], { env: { PATH: process.env.PATH }, stdin: `${token}\n` });
+    const prompt = await runCli(['fernet', 'decrypt', '--vault', vaultPath, '--ask-vault-pass'], { env: auditEnv, stdin: `${token}\n` });
     assert.equal(prompt.code, 2);
     assert.match(prompt.stderr, /cannot share the piped stdin/);
   } finally {
