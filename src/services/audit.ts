@@ -1,3 +1,4 @@
+import { locateEnvironment, type LoadedManifest } from '../manifest/index.js';
 import {
   listAuditEvents,
   resolveAuditConfig,
@@ -34,4 +35,17 @@ export function describeBreak(report: AuditVerifyReport): string {
   const unit = report.sink === 'file' ? 'line' : 'row';
   const at = p.seq !== null ? `event ${p.seq} (${unit} ${p.position})` : `${unit} ${p.position}`;
   return `audit chain broken at ${at} of ${report.location}: ${p.reason}`;
+}
+
+/**
+ * The env, vault file (as the manifest names it) and vault-id label of an environment command's
+ * event. An unknown environment yields just its name: the command itself reports that error.
+ */
+export function environmentAuditDetails(loaded: LoadedManifest, envName: string, env: NodeJS.ProcessEnv): { env: string; file?: string; label?: string } {
+  try {
+    const location = locateEnvironment(loaded, envName, env);
+    return { env: envName, file: loaded.manifest.environments[envName]!.vault, label: location.label };
+  } catch {
+    return { env: envName };
+  }
 }

@@ -48,13 +48,13 @@ test('get, set, unset, env and exec each record one event with key names and no 
     assert.equal(unset.code, 0, unset.stderr);
 
     const recorded = events(p.log);
-    const summary = recorded.map((e) => `${e.command} ${e.env} ${e.outcome} ${e.secrets.join(',')}`);
+    const summary = recorded.map((e) => `${e.command} ${e.env} ${e.label} ${e.file} ${e.outcome} ${e.secrets.join(',')}`);
     assert.deepEqual(summary, [
-      'get staging ok vault_secret_key',
-      'set staging ok extra_token',
-      'env staging ok SECRET_KEY',
-      'exec staging ok SECRET_KEY',
-      'unset staging ok extra_token',
+      'get staging staging inventory/staging/group_vars/vault.yml ok vault_secret_key',
+      'set staging staging inventory/staging/group_vars/vault.yml ok extra_token',
+      'env staging staging inventory/staging/group_vars/vault.yml ok SECRET_KEY',
+      'exec staging staging inventory/staging/group_vars/vault.yml ok SECRET_KEY',
+      'unset staging staging inventory/staging/group_vars/vault.yml ok extra_token',
     ]);
     const text = readFileSync(p.log, 'utf8');
     const secretValue = secretKey.stdout.trim();

@@ -1,5 +1,6 @@
 import { VaultsmithError } from '../../errors.js';
 import { withAudit } from '../../audit/index.js';
+import { environmentAuditDetails } from '../../services/audit.js';
 import { loadManifest } from '../../manifest/loader.js';
 import { ENV_FORMATS, formatVariables, isEnvFormat, resolveEnvironmentVariables } from '../../services/env.js';
 import { parseCommandArgs } from '../args.js';
@@ -47,7 +48,7 @@ export const envCommand: Command = {
     const format = values.format ?? 'dotenv';
     if (!isEnvFormat(format)) throw new VaultsmithError('USAGE', `env: --format must be one of ${ENV_FORMATS.join(', ')}, not '${format}'`);
     const loaded = await loadManifest({ path: values.manifest, cwd: ctx.cwd });
-    const variables = await withAudit(ctx, { command: 'env', env: positionals[0]! }, async (note) => {
+    const variables = await withAudit(ctx, { command: 'env', ...environmentAuditDetails(loaded, positionals[0]!, ctx.env) }, async (note) => {
       const resolved = await resolveEnvironmentVariables(loaded, positionals[0]!, ctx, { service: values.service });
       note.set({ secrets: resolved.filter((v) => v.fromSecret).map((v) => v.name) });
       return resolved;

@@ -1,5 +1,6 @@
 import { VaultsmithError } from '../../errors.js';
 import { withAudit } from '../../audit/index.js';
+import { environmentAuditDetails } from '../../services/audit.js';
 import { loadManifest } from '../../manifest/loader.js';
 import { ExecStartError, execWithVariables, resolveEnvironmentVariables } from '../../services/env.js';
 import { write } from '../output.js';
@@ -41,7 +42,7 @@ export const execCommand: Command = {
     if (command.length === 0) throw new VaultsmithError('USAGE', 'exec: no command given after --');
     const loaded = await loadManifest({ path: values.manifest, cwd: ctx.cwd });
     // Recorded before the command runs with the values; the event names the variables, never values.
-    const variables = await withAudit(ctx, { command: 'exec', env: positionals[0]! }, async (note) => {
+    const variables = await withAudit(ctx, { command: 'exec', ...environmentAuditDetails(loaded, positionals[0]!, ctx.env) }, async (note) => {
       const resolved = await resolveEnvironmentVariables(loaded, positionals[0]!, ctx, { service: values.service });
       note.set({ secrets: resolved.filter((v) => v.fromSecret).map((v) => v.name) });
       return resolved;

@@ -1,5 +1,6 @@
 import { VaultsmithError } from '../../errors.js';
 import { withAudit } from '../../audit/index.js';
+import { environmentAuditDetails } from '../../services/audit.js';
 import { loadManifest } from '../../manifest/loader.js';
 import { getValue } from '../../services/manifest-values.js';
 import { parseCommandArgs } from '../args.js';
@@ -31,7 +32,7 @@ export const getCommand: Command = {
     const [env, name] = positionals as [string, string];
     const loaded = await loadManifest({ path: values.manifest, cwd: ctx.cwd });
     // Recorded (fail closed) before the value is printed; the event names the key, never the value.
-    const value = await withAudit(ctx, { command: 'get', env, secrets: [name] }, () => getValue(loaded, env, name, ctx), { manifestPath: loaded.path });
+    const value = await withAudit(ctx, { command: 'get', ...environmentAuditDetails(loaded, env, ctx.env), secrets: [name] }, () => getValue(loaded, env, name, ctx), { manifestPath: loaded.path });
     await write(ctx.stdout, `${value}\n`);
     return 0;
   },

@@ -1,5 +1,6 @@
 import { VaultsmithError } from '../../errors.js';
 import { withAudit } from '../../audit/index.js';
+import { environmentAuditDetails } from '../../services/audit.js';
 import { readFileOrThrow } from '../../internal/safe-write.js';
 import { loadManifest } from '../../manifest/loader.js';
 import { expandPath, readAll } from '../../secrets/index.js';
@@ -81,7 +82,7 @@ export const setCommand: Command = {
       raw.fill(0);
       input = { kind: 'value', value: stripOneNewline(text) };
     }
-    const result = await withAudit(ctx, { command: 'set', env, secrets: [key] }, async (note) => {
+    const result = await withAudit(ctx, { command: 'set', ...environmentAuditDetails(loaded, env, ctx.env), secrets: [key] }, async (note) => {
       const done = await setValue(loaded, env, key, input, ctx, { force: values.force ?? false });
       note.set({ secrets: [key, ...done.dependents] });
       return done;

@@ -1,5 +1,6 @@
 import { VaultsmithError } from '../../errors.js';
 import { withAudit } from '../../audit/index.js';
+import { environmentAuditDetails } from '../../services/audit.js';
 import { loadManifest } from '../../manifest/loader.js';
 import { unsetValue } from '../../services/manifest-values.js';
 import { parseCommandArgs } from '../args.js';
@@ -33,7 +34,7 @@ export const unsetCommand: Command = {
     if (positionals.length !== 2) throw new VaultsmithError('USAGE', 'unset: expected ENV and KEY');
     const [env, key] = positionals as [string, string];
     const loaded = await loadManifest({ path: values.manifest, cwd: ctx.cwd });
-    await withAudit(ctx, { command: 'unset', env, secrets: [key] }, () => unsetValue(loaded, env, key, ctx, { force: values.force ?? false }), { manifestPath: loaded.path });
+    await withAudit(ctx, { command: 'unset', ...environmentAuditDetails(loaded, env, ctx.env), secrets: [key] }, () => unsetValue(loaded, env, key, ctx, { force: values.force ?? false }), { manifestPath: loaded.path });
     await write(ctx.stdout, `removed ${key} from ${env}\n`);
     return 0;
   },
