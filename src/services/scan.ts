@@ -160,6 +160,13 @@ function inScope(file: string, scopes: string[] | null): boolean {
 /** Scans the working tree, the index and/or the history for secret values and vault hygiene problems. */
 export async function scanProject(ctx: ScanContext, options: ScanOptions = {}): Promise<ScanReport> {
   const loaded = await loadManifest({ path: options.manifestPath, cwd: ctx.cwd });
+  if (!options.staged && !options.gitHistory) {
+    // A mistyped PATH would otherwise scan nothing and pass (as grep does, name it and fail).
+    for (const p of options.paths ?? []) {
+      const exists = await fsp.lstat(resolve(ctx.cwd, p)).then(() => true, () => false);
+      if (!exists) throw new VaultsmithError('USAGE', `scan: ${p}: no such file or directory`);
+    }
+  }
   const gitRoot = await repoRoot({ cwd: ctx.cwd, env: ctx.env });
   const root = gitRoot ?? loaded.dir;
   const envNames = options.environments?.length ? options.environments : Object.keys(loaded.manifest.environments);

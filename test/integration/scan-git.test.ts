@@ -35,6 +35,11 @@ test('scan finds a pasted secret in plain and base64 form, names file/line/secre
     assert.ok(report.stats.files >= 1);
     assertNoValues(p, json.stdout);
 
+    // A mistyped PATH is an error, not a clean scan of nothing.
+    const typo = await runCli(['scan', 'confg/'], { cwd: p.root, env: p.env });
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /^ERROR! scan: confg\/: no such file or directory$/m);
+
     // The vault password is a secret too.
     p.write('README.md', `vault password: ${p.password}\n`);
     const pw = await runCli(['scan', '--json', 'README.md'], { cwd: p.root, env: p.env });
