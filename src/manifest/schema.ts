@@ -106,12 +106,18 @@ const serviceSpec = z.strictObject({
 
 /** Owned by the audit module; common shape validated here so manifests with it load. */
 const auditSpec = z.looseObject({
-  file: z.string().optional(),
+  enabled: z.boolean().optional(),
+  /** The JSON-lines log; `false` turns the file sink off (e.g. PostgreSQL only). */
+  file: z.union([z.string(), z.literal(false)]).optional(),
+  key_file: z.string().optional(),
   postgres: z
-    .looseObject({
-      url_env: z.string().regex(VARIABLE_NAME_PATTERN),
-      table: z.string().optional(),
-    })
+    .union([
+      z.looseObject({
+        url_env: z.string().regex(VARIABLE_NAME_PATTERN).optional(),
+        table: z.string().optional(),
+      }),
+      z.literal(false),
+    ])
     .optional(),
 });
 

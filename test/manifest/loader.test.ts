@@ -66,7 +66,11 @@ test('rotation options and the audit section pass through for their modules', ()
     `${BASE}secrets:\n  k:\n    rotation: { strategy: postgres-alternating, period: 90d, grace: 1d, roles: [a, b], user_key: u }\naudit:\n  file: audit.log\n  postgres: { url_env: AUDIT_DATABASE_URL, table: events }\n`,
   );
   assert.deepEqual(m.secrets?.k?.rotation?.roles, ['a', 'b']);
-  assert.equal(m.audit?.postgres?.url_env, 'AUDIT_DATABASE_URL');
+  const postgres = m.audit?.postgres;
+  assert.ok(postgres, 'the postgres sink is kept');
+  assert.equal(postgres.url_env, 'AUDIT_DATABASE_URL');
+  const off = parseManifest(`${BASE}audit:\n  enabled: true\n  file: false\n  postgres: false\n`);
+  assert.equal(off.audit?.file, false, 'file: false switches the file sink off');
 });
 
 test('bad templates: syntax, unknown names, unknown filters', () => {
