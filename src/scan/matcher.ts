@@ -55,6 +55,9 @@ export function encodedVariants(value: string): Array<{ encoding: SecretEncoding
   // Some encoders (Python's urllib.parse.quote with safe='') also escape these.
   const strict = url.replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   if (strict !== url) variants.push({ encoding: 'url', text: strict });
+  // Lowercase hex escapes are just as valid (%2f) and some encoders and people write them.
+  const lower = url.replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase());
+  if (lower !== url) variants.push({ encoding: 'url', text: lower });
   const json = JSON.stringify(value).slice(1, -1);
   if (json !== value) variants.push({ encoding: 'json', text: json });
   const jsonSlash = json.replace(/\//g, '\\/'); // PHP-style escaped slashes

@@ -38,6 +38,7 @@ test('a secret is found plain, in base64 at every alignment, URL-encoded and JSO
     ['base64', Buffer.from(`xy${value}`).toString('base64')],
     ['base64url', Buffer.from(`xy${value}`).toString('base64url')],
     ['url', `postgres://u:${encodeURIComponent(value)}@db/x`],
+    ['url', `postgres://u:${encodeURIComponent(value).replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase())}@db/x`],
     ['json', JSON.stringify({ password: value })],
   ];
   for (const [encoding, text] of cases) {
