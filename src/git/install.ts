@@ -76,6 +76,11 @@ export async function installGitIntegration(root: string, env: NodeJS.ProcessEnv
   const ctx = { cwd: root, env };
   const command = options.command?.trim() || 'vaultsmith';
   const steps: InstallStep[] = [];
+  // Checked before anything is written: a refused install leaves the repository as it was.
+  const patterns = [...options.vaultPaths, ...(options.patterns ?? [])];
+  if (patterns.length === 0) {
+    throw new VaultsmithError('USAGE', 'no vault files to set up: the manifest lists no environments and no --pattern was given');
+  }
 
   const hooksRel = (await runGit(ctx, ['rev-parse', '--git-path', 'hooks'])).stdout.toString('utf8').trim();
   const hooksDir = isAbsolute(hooksRel) ? hooksRel : resolve(root, hooksRel);
@@ -89,10 +94,6 @@ export async function installGitIntegration(root: string, env: NodeJS.ProcessEnv
 
   const attributesPath = join(root, '.gitattributes');
   const existingAttributes = await readOrNull(attributesPath);
-  const patterns = [...options.vaultPaths, ...(options.patterns ?? [])];
-  if (patterns.length === 0) {
-    throw new VaultsmithError('USAGE', 'no vault files to set up: the manifest lists no environments and no --pattern was given');
-  }
   const attributes = mergeGitattributes(existingAttributes, patterns);
   if (attributes !== (existingAttributes ?? '')) await safeWrite(attributesPath, attributes, { mode: 0o644 });
   steps.push({ what: `.gitattributes routes ${patterns.join(', ')} through the ${DRIVER_NAME} diff and merge drivers`, changed: attributes !== (existingAttributes ?? '') });

@@ -1,10 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { mergeGitattributes, mergeHook } from '../../src/git/install.js';
 import { maskLines, maskVaultYaml } from '../../src/git/mask.js';
 import { findConflictMarkers, mergeVaultYaml } from '../../src/git/yaml-merge.js';
+import { runCli } from '../helpers/cli.js';
+import { requireTool } from '../helpers/tools.js';
 
 const base = '# database\ndb_password: old-db\napi_token: old-token\nkeep: same\n';
 
@@ -54,4 +60,19 @@ test('hook and .gitattributes merging are idempotent and keep foreign content', 
   const attrs = mergeGitattributes('*.png binary', ['group_vars/vault.yml']);
   assert.equal(attrs, '*.png binary\n# vaultsmith: vault files diff and merge decrypted\ngroup_vars/vault.yml diff=vaultsmith merge=vaultsmith\n');
   assert.equal(mergeGitattributes(attrs, ['group_vars/vault.yml']), attrs);
+});
+
+test('git install with nothing to route refuses before writing the hook', async (t) => {
+  if (!requireTool(t, 'git')) return;
+  const dir = mkdtempSync(join(tmpdir(), 'vs-git-install-'));
+  try {
+    assert.equal(spawnSync('git', ['init', '-q'], { cwd: dir }).status, 0);
+    const r = await runCli(['git', 'install'], { cwd: dir, env: { PATH: process.env.PATH, HOME: dir } });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^ERROR! no vault files to set up/m);
+    assert.equal(existsSync(join(dir, '.git', 'hooks', 'pre-commit')), false, 'no hook written');
+    assert.equal(existsSync(join(dir, '.gitattributes')), false, 'no .gitattributes written');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
