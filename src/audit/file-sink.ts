@@ -145,6 +145,12 @@ export async function preflightFileSink(file: string): Promise<void> {
   }
 }
 
+/** True when the log already holds something (events sealed with some key). */
+export async function fileSinkHasEvents(file: string): Promise<boolean> {
+  const st = await fsp.stat(file).catch(() => null);
+  return st !== null && st.size > 0;
+}
+
 export async function appendFileEvent(file: string, key: Buffer, body: Omit<AuditEvent, 'v' | 'seq' | 'prev' | 'mac'>): Promise<AuditEvent> {
   await preflightFileSink(file);
   return withAppendLock(file, async () => {

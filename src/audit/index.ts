@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { VaultsmithError, isVaultsmithError } from '../errors.js';
@@ -6,7 +7,7 @@ import { findManifest } from '../manifest/find.js';
 import { VERSION } from '../version.js';
 import { resolveAuditConfig, type AuditConfig, type AuditEnvironment } from './config.js';
 import { verifyChain, type AuditActor, type AuditEvent, type AuditEventInput, type AuditOutcome, type VerifyResult } from './event.js';
-import { appendFileEvent, preflightFileSink, readFileEvents, readFileHead } from './file-sink.js';
+import { appendFileEvent, fileSinkHasEvents, preflightFileSink, readFileEvents, readFileHead } from './file-sink.js';
 import { loadAuditKey } from './key.js';
 import { appendPostgresEvent, preflightPostgresSink, readPostgresEvents } from './postgres-sink.js';
 
@@ -75,10 +76,28 @@ export async function preflightAudit(ctx: AuditEnvironment, options: AuditOption
   const config = await resolveAuditConfig(ctx, options);
   if (!config.enabled) return config;
   void currentActor(ctx);
-  await loadAuditKey(config.keyFile, { create: true });
-  if (config.file) await preflightFileSink(config.file);
-  if (config.postgres) await preflightPostgresSink(config.postgres);
+  let hasEvents = false;
+  if (config.file) {
+    await preflightFileSink(config.file);
+    hasEvents = await fileSinkHasEvents(config.file);
+  }
+  if (config.postgres) hasEvents = (await preflightPostgresSink(config.postgres)).hasEvents || hasEvents;
+  await loadKeyForSinks(config, hasEvents);
   return config;
+}
+
+/**
+ * The audit key, created only while no sink holds events: a missing key next to an existing chain
+ * (a new team member without the shared key file, a lost file) must not silently start sealing with
+ * a fresh key, which would break the shared chain from that event on.
+ */
+async function loadKeyForSinks(config: AuditConfig, hasEvents: boolean): Promise<Buffer> {
+  if (hasEvents && !existsSync(config.keyFile)) {
+    throw new VaultsmithError('AUDIT', `the audit key file ${config.keyFile} is missing but the audit log already holds events; refusing the operation`, {
+      hint: "copy the audit key the log was sealed with there (teams share it like vault password files), or point VAULTSMITH_AUDIT_KEY_FILE at it",
+    });
+  }
+  return loadAuditKey(config.keyFile, { create: !hasEvents });
 }
 
 /**
@@ -88,7 +107,8 @@ export async function preflightAudit(ctx: AuditEnvironment, options: AuditOption
 export async function recordAudit(ctx: AuditEnvironment, input: AuditEventInput, options: AuditOptions = {}): Promise<AuditEvent[]> {
   const config = await resolveAuditConfig(ctx, options);
   if (!config.enabled) return [];
-  const key = await loadAuditKey(config.keyFile, { create: true });
+  // Without a preflight (library callers) only an empty file log may get a fresh key.
+  const key = await loadKeyForSinks(config, existsSync(config.keyFile) || config.postgres !== null || (config.file !== null && (await fileSinkHasEvents(config.file))));
   const body = {
     time: new Date().toISOString(),
     actor: await currentActor(ctx),

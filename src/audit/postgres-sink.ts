@@ -62,12 +62,13 @@ async function connect(config: AuditPostgresConfig): Promise<pg.Client> {
 }
 
 /** Confirms the sink is reachable and the table readable before an audited operation starts. */
-export async function preflightPostgresSink(config: AuditPostgresConfig): Promise<void> {
+export async function preflightPostgresSink(config: AuditPostgresConfig): Promise<{ hasEvents: boolean }> {
   const client = await connect(config);
   try {
-    await client.query(`SELECT seq FROM ${config.table} ORDER BY seq DESC LIMIT 1`);
+    const head = await client.query(`SELECT seq FROM ${config.table} ORDER BY seq DESC LIMIT 1`);
     const r = await client.query<{ ok: boolean }>(`SELECT has_table_privilege(current_user, $1, 'INSERT') AS ok`, [config.table]);
     if (!r.rows[0]?.ok) throw new Error(`role has no INSERT privilege on ${config.table}`);
+    return { hasEvents: head.rows.length > 0 };
   } catch (e) {
     throw e instanceof VaultsmithError ? e : sinkError(config, 'checking', e);
   } finally {

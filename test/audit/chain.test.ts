@@ -159,3 +159,23 @@ test('a long file list is recorded as the first 20 files and a count', () => {
   assert.equal(abbreviateFileList(files.join(', ')), `${files.slice(0, 20).join(', ')} (+5 more)`);
   assert.equal(abbreviateFileList('a.yml, b.yml'), 'a.yml, b.yml');
 });
+
+test('a missing audit key next to an existing log is refused, not silently replaced by a new key', async () => {
+  const s = setup();
+  try {
+    await recordFive(s.ctx);
+    const keyFile = join(s.env.XDG_CONFIG_HOME, 'vaultsmith', 'audit.key');
+    rmSync(keyFile);
+    const before = readFileSync(s.log, 'utf8');
+    await assert.rejects(preflightAudit(s.ctx), (e) => {
+      assert.ok(isVaultsmithError(e) && e.code === 'AUDIT');
+      assert.match(e.message, /audit key file .* is missing but the audit log already holds events; refusing the operation/);
+      return true;
+    });
+    await assert.rejects(recordAudit(s.ctx, { command: 'get', outcome: 'ok' }), /is missing but the audit log already holds events/);
+    assert.throws(() => statSync(keyFile), /ENOENT/, 'no new key was created');
+    assert.equal(readFileSync(s.log, 'utf8'), before, 'the log is unchanged');
+  } finally {
+    s.cleanup();
+  }
+});
