@@ -223,6 +223,9 @@ const OUTER_HEX_OF_BYTE: Uint32Array = (() => {
  * Incrementally turns inner-payload bytes into 80-column outer-hex lines. Feeding the same bytes in
  * any chunking yields the same text, so the streaming and in-memory encoders agree byte for byte.
  */
+/** Ciphertext bytes per full 80-column line (4 outer characters each). */
+const BYTES_PER_LINE = VAULT_LINE_WIDTH / 4;
+
 export class OuterHexWriter {
   private column = 0;
 
@@ -270,16 +273,20 @@ export class OuterHexWriter {
     if (out.length < OuterHexWriter.encodedLengthBound(ciphertext.length)) throw new RangeError('pushCiphertextInto: output buffer too small');
     const kernels = ciphertext.length >= 4096 && this.column % 4 === 0 ? hexKernels() : null;
     if (!kernels) return this.pushCiphertextJs(ciphertext, out);
-    let written = 0;
-    for (let offset = 0; offset < ciphertext.length; offset += ENCODE_SLICE) {
-      const slice = ciphertext.subarray(offset, offset + ENCODE_SLICE);
-      kernels.memory.set(slice, kernels.inputOffset);
-      const count = kernels.encode(slice.length, this.column);
+    // Finish the current line, then whole lines through the SIMD kernel, then the rest.
+    const lead = this.column === 0 ? 0 : Math.min(ciphertext.length, (VAULT_LINE_WIDTH - this.column) / 4);
+    let written = this.pushCiphertextJs(ciphertext.subarray(0, lead), out);
+    let offset = lead;
+    const maxLines = Math.floor(ENCODE_SLICE / BYTES_PER_LINE);
+    while (ciphertext.length - offset >= BYTES_PER_LINE) {
+      const lines = Math.min(maxLines, Math.floor((ciphertext.length - offset) / BYTES_PER_LINE));
+      kernels.memory.set(ciphertext.subarray(offset, offset + lines * BYTES_PER_LINE), kernels.inputOffset);
+      const count = kernels.encodeLines(lines);
       out.set(kernels.memory.subarray(kernels.outputOffset, kernels.outputOffset + count), written);
       written += count;
-      this.column = (this.column + 4 * slice.length) % VAULT_LINE_WIDTH;
+      offset += lines * BYTES_PER_LINE;
     }
-    return written;
+    return written + this.pushCiphertextJs(ciphertext.subarray(offset), out.subarray(written));
   }
 
   /** The same in JavaScript: small inputs and the (theoretical) unaligned column. */

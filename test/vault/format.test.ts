@@ -24,6 +24,22 @@ test('pushCiphertext (kernel and JS paths) equals push(hex(ciphertext)) for any 
   }
 });
 
+test('SIMD line kernel (encodeLines) writes what the scalar kernel writes, for every byte value', () => {
+  const kernels = hexKernels();
+  assert.ok(kernels, 'WebAssembly kernels (with SIMD) should compile on Node 20');
+  const lines = 200;
+  const input = Buffer.concat([Buffer.from(Array.from({ length: 256 }, (_, i) => i)), randomBytes(lines * 20 - 256)]);
+  kernels.memory.set(input, kernels.inputOffset);
+  const scalarLength = kernels.encode(input.length, 0);
+  const scalar = Buffer.from(kernels.memory.subarray(kernels.outputOffset, kernels.outputOffset + scalarLength));
+  const simdLength = kernels.encodeLines(lines);
+  assert.equal(simdLength, lines * 81);
+  const simd = Buffer.from(kernels.memory.subarray(kernels.outputOffset, kernels.outputOffset + simdLength));
+  assert.ok(simd.equals(scalar));
+  assert.equal(simd.toString('latin1', 0, 16), '3030303130323033');
+  assert.equal(simd.toString('latin1').split('\n').slice(0, -1).join(''), Buffer.from(input.toString('hex')).toString('hex'));
+});
+
 test('headers Ansible writes and the is_encrypted test', () => {
   assert.equal(formatVaultHeader(null), '$ANSIBLE_VAULT;1.1;AES256');
   assert.equal(formatVaultHeader('default'), '$ANSIBLE_VAULT;1.1;AES256');
