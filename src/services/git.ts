@@ -1,4 +1,5 @@
-import { relative, resolve, sep } from 'node:path';
+import { accessSync, constants as fsConstants, realpathSync } from 'node:fs';
+import { delimiter, join, relative, resolve, sep } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { withAudit } from '../audit/index.js';
 import { VaultsmithError } from '../errors.js';
@@ -155,6 +156,39 @@ export async function installGit(
       if (!rel.startsWith('..')) vaultPaths.push(rel);
     }
   }
-  const steps = await installGitIntegration(root, ctx.env, { command: options.command, vaultPaths: [...new Set(vaultPaths)], patterns: options.patterns });
+  const command = options.command ?? defaultGitCommand(ctx.env);
+  const steps = await installGitIntegration(root, ctx.env, { command, vaultPaths: [...new Set(vaultPaths)], patterns: options.patterns });
   return { root, steps };
+}
+
+/**
+ * How git hooks and drivers should run vaultsmith when --command is not given: `vaultsmith` when it
+ * is on PATH; otherwise the CLI that is running now, by absolute path (a checkout run as
+ * `node dist/cli.js`, or `npx vaultsmith`), so the hook does not fail with "vaultsmith: not found"
+ * and block every commit.
+ */
+export function defaultGitCommand(env: NodeJS.ProcessEnv, argv: string[] = process.argv): string {
+  const onPath = (env.PATH ?? '').split(delimiter).some((dir) => {
+    if (!dir) return false;
+    try {
+      accessSync(join(dir, 'vaultsmith'), fsConstants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (onPath) return 'vaultsmith';
+  const script = argv[1];
+  if (script && /(^|[\\/])(cli\.js|vaultsmith)$/.test(script)) {
+    try {
+      return `${shellQuote(process.execPath)} ${shellQuote(realpathSync(script))}`;
+    } catch {
+      // fall through to the plain name
+    }
+  }
+  return 'vaultsmith';
+}
+
+function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
