@@ -171,6 +171,8 @@ export async function initProject(options: InitOptions, ctx: EnvironmentContext)
   const probe = join(root, '.vault_pass_probe');
   const gitignorePath = join(root, '.gitignore');
   const gitignoreStatus = (await isIgnored(root, probe)) ? 'present' : (await ensureGitignoreLine(root, PASSWORD_FILE_PATTERN)) ? 'added' : 'present';
+  // Rendered environments (`vaultsmith env --format dotenv > .env`) hold plaintext too; scan flags the gap.
+  if (!(await isIgnored(root, join(root, '.env')))) await ensureGitignoreLine(root, '.env', 'rendered environment files (vaultsmith env)');
 
   const environments: InitEnvironmentResult[] = [];
   for (const location of locations) {

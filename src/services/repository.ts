@@ -74,7 +74,7 @@ export async function isIgnored(root: string, path: string): Promise<boolean> {
 }
 
 /** Appends `pattern` to `<root>/.gitignore` unless a line already equals it; true when it was added. */
-export async function ensureGitignoreLine(root: string, pattern: string): Promise<boolean> {
+export async function ensureGitignoreLine(root: string, pattern: string, comment = 'vault password files (vaultsmith)'): Promise<boolean> {
   const path = join(root, '.gitignore');
   let text = '';
   try {
@@ -84,6 +84,6 @@ export async function ensureGitignoreLine(root: string, pattern: string): Promis
   }
   if (text.split(/\r?\n/).some((l) => l.trim() === pattern)) return false;
   const prefix = text === '' || text.endsWith('\n') ? text : `${text}\n`;
-  await safeWrite(path, `${prefix}# vault password files (vaultsmith)\n${pattern}\n`, { mode: 0o644 });
+  await safeWrite(path, `${prefix}# ${comment}\n${pattern}\n`, { mode: 0o644 });
   return true;
 }

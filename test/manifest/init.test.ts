@@ -53,14 +53,17 @@ test('init asks for confirmation unless --yes', async () => {
   }
 });
 
-test('an existing .gitignore pattern that covers the password files is left alone', async () => {
+test('an existing .gitignore pattern that covers the password files is left alone; .env is added', async () => {
   const { project, home, cleanup } = dirs();
   try {
     writeFileSync(join(project, '.gitignore'), 'node_modules/\n.vault_pass*\n');
     const r = await runCli(['init', '--yes', '--json'], { cwd: project, env: { PATH: process.env.PATH, HOME: home } });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).gitignore.status, 'present');
-    assert.equal(readFileSync(join(project, '.gitignore'), 'utf8'), 'node_modules/\n.vault_pass*\n');
+    assert.equal(readFileSync(join(project, '.gitignore'), 'utf8'), 'node_modules/\n.vault_pass*\n# rendered environment files (vaultsmith env)\n.env\n');
+    const again = await runCli(['init', '--yes', '--json'], { cwd: project, env: { PATH: process.env.PATH, HOME: home } });
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(readFileSync(join(project, '.gitignore'), 'utf8'), 'node_modules/\n.vault_pass*\n# rendered environment files (vaultsmith env)\n.env\n', 'idempotent');
     const bad = await runCli(['init', '--preset', 'nope', '--yes'], { cwd: project, env: { PATH: process.env.PATH, HOME: home } });
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /unknown preset 'nope' \(available: minimal, senex\)/);
