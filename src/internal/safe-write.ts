@@ -10,7 +10,8 @@ export interface SafeWriteOptions {
   exclusive?: boolean;
 }
 
-async function fsyncDir(dir: string): Promise<void> {
+/** Makes a rename in `dir` durable; a no-op where the filesystem cannot fsync a directory. */
+export async function fsyncDir(dir: string): Promise<void> {
   let fh: fsp.FileHandle | undefined;
   try {
     fh = await fsp.open(dir, fsc.O_RDONLY);

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { constants as fsc, promises as fsp, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { VaultsmithError } from '../errors.js';
-import { ioError } from '../internal/safe-write.js';
+import { fsyncDir, ioError } from '../internal/safe-write.js';
 
 export interface StagedFile {
   /** The file that commitStaged replaces. */
@@ -75,17 +75,5 @@ export async function commitStaged(staged: readonly StagedFile[]): Promise<void>
       throw ioError('cannot write', s.target, e);
     }
   }
-  await Promise.all([...new Set(staged.map((s) => dirname(s.target)))].map(syncDirectory));
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  let handle: fsp.FileHandle | undefined;
-  try {
-    handle = await fsp.open(dir, fsc.O_RDONLY);
-    await handle.sync();
-  } catch {
-    // Some filesystems cannot fsync a directory; the renames are atomic all the same.
-  } finally {
-    await handle?.close().catch(() => undefined);
-  }
+  await Promise.all([...new Set(staged.map((s) => dirname(s.target)))].map(fsyncDir));
 }
