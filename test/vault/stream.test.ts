@@ -168,3 +168,22 @@ test('concurrent streaming decryptions do not mix their data (shared kernel memo
   await Promise.all(paths.map((p) => decryptVaultFile(`${p}.vault`, `${p}.out`, [secret])));
   for (const [i, p] of paths.entries()) assert.ok((await fsp.readFile(`${p}.out`)).equals(plaintexts[i]!), `file ${i}`);
 });
+
+test('concurrent file encryptions are byte-identical to encryptVault; one refused midway does not disturb the next', async () => {
+  const plaintexts = [0, 1, 2].map((i) => randomBytes(3 * 1024 * 1024 + 777 * i));
+  const salts = plaintexts.map(() => randomBytes(32));
+  const paths = plaintexts.map((_, i) => join(dir, `enc-concurrent-${i}`));
+  await Promise.all(plaintexts.map((p, i) => fsp.writeFile(paths[i]!, p)));
+  await Promise.all(paths.map((p, i) => encryptVaultFile(p, `${p}.vault`, secret, { salt: salts[i]! })));
+  for (const [i, p] of paths.entries()) {
+    const expected = await encryptVault(plaintexts[i]!, secret, { salt: salts[i]! });
+    assert.ok((await fsp.readFile(`${p}.vault`, 'latin1')) === expected, `file ${i}`);
+  }
+  // A refused input (already a vault, found at the end of the pass, with writes still pending) must
+  // not disturb the next encryption.
+  const vaultLookalike = join(dir, 'enc-lookalike');
+  await fsp.writeFile(vaultLookalike, `$ANSIBLE_VAULT;1.1;AES256\n${'3'.repeat(3 * 1024 * 1024)}\n`);
+  await assert.rejects(encryptVaultFile(vaultLookalike, `${vaultLookalike}.vault`, secret), { code: 'ALREADY_ENCRYPTED' });
+  await encryptVaultFile(paths[0]!, `${paths[0]}.again`, secret, { salt: salts[0]! });
+  assert.ok((await fsp.readFile(`${paths[0]}.again`, 'latin1')) === (await encryptVault(plaintexts[0]!, secret, { salt: salts[0]! })));
+});
