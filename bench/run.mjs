@@ -32,11 +32,15 @@ usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({'code': proc.returncode, 'seconds': seconds, 'cpu': usage.ru_utime + usage.ru_stime, 'peak_kb': usage.ru_maxrss, 'stderr': proc.stderr.decode('utf-8', 'replace')[-400:]}))
 `;
 
+/** Private XDG state/config directories for the run (the audit log and its key), set in main. */
+const auditDirs = {};
+
 function measure(argv, { stdoutPath = '-', cwd } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn('/usr/bin/python3', ['-c', MEASURE, stdoutPath, ...argv], {
       cwd,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', PAGER: 'cat' },
+      // The audit trail stays on (users pay for it too) but writes into the bench's scratch directory.
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', PAGER: 'cat', ...auditDirs },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let text = '';
@@ -78,6 +82,7 @@ async function main() {
     throw new Error('ansible-vault is not installed; nothing to compare against');
   }
   const dir = await fsp.mkdtemp(join(tmpdir(), 'vaultsmith-bench-'));
+  Object.assign(auditDirs, { XDG_STATE_HOME: join(dir, 'xdg-state'), XDG_CONFIG_HOME: join(dir, 'xdg-config') });
   const rows = [];
   const started = Date.now();
   try {
