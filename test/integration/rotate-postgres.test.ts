@@ -7,7 +7,7 @@ import { pgCanLogin, setRoleVerifier } from '../../src/rotate/strategies/postgre
 import { runCli } from '../helpers/cli.js';
 import { startPostgres, type StartedPostgres } from '../helpers/postgres.js';
 import { hasTool, requireTool } from '../helpers/tools.js';
-import { ansibleVaultView, faultMatrix, makeProject, readText, type Project } from '../rotate/fixture.js';
+import { ansibleVaultView, faultMatrix, makeProject, readText, type Project, startReconnectingClient } from '../rotate/fixture.js';
 
 const PG_CTL = '/usr/lib/postgresql/15/bin/pg_ctl';
 let server: StartedPostgres | undefined;
@@ -129,17 +129,8 @@ test('postgres-alternating: flips between two login roles; a reconnecting client
   assert.equal(await pgCanLogin(login({ db_user: 'app_blue', db_password: firstPassword })), true, 'set-up gave the role in use the vault password');
 
   // A client that reconnects in a loop with whatever the vault (the delivered environment) says.
-  let running = true;
-  let attempts = 0;
-  let failures = 0;
-  const client = (async () => {
-    while (running) {
-      const values = await project.readVault().catch(() => null);
-      if (!values) continue;
-      attempts++;
-      if (!(await pgCanLogin(login(values)))) failures++;
-    }
-  })();
+  const client = startReconnectingClient(project, (values) => pgCanLogin(login(values)));
+  let counts = { attempts: 0, failures: 0 };
   try {
     const r = await runCli(['rotate', 'test', 'db_password'], { cwd: project.dir, env: project.env });
     assert.equal(r.code, 0, r.stderr);
@@ -151,9 +142,9 @@ test('postgres-alternating: flips between two login roles; a reconnecting client
     assert.equal(fin.code, 0, fin.stderr);
     assert.equal(await pgCanLogin(login({ ...mid, db_user: 'app_blue', db_password: firstPassword })), false, 'old role retired after grace');
   } finally {
-    running = false;
-    await client;
+    counts = await client.stop();
   }
+  const { attempts, failures } = counts;
   assert.ok(attempts > 3, `the client kept reconnecting (${attempts} attempts)`);
   assert.equal(failures, 0, 'zero failed logins during the rotation');
 

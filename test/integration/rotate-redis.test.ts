@@ -5,7 +5,7 @@ import { redisCanLogin, redisPasswordHash } from '../../src/rotate/strategies/re
 import { runCli } from '../helpers/cli.js';
 import { startRedis, type StartedRedis } from '../helpers/redis.js';
 import { hasTool, requireTool } from '../helpers/tools.js';
-import { ansibleVaultView, faultMatrix, makeProject } from '../rotate/fixture.js';
+import { ansibleVaultView, faultMatrix, makeProject, startReconnectingClient } from '../rotate/fixture.js';
 
 let server: StartedRedis | undefined;
 const initialPassword = `init-${Math.random().toString(36).slice(2)}-${Date.now()}`;
@@ -49,17 +49,9 @@ test('redis: ACL dual passwords — both work during the grace period, the old s
   });
   t.after(() => project.cleanup());
 
-  let running = true;
-  let attempts = 0;
-  let failures = 0;
-  const client = (async () => {
-    while (running) {
-      const values = await project.readVault().catch(() => null);
-      if (!values) continue;
-      attempts++;
-      if (!(await redisCanLogin(String(values.redis_url)))) failures++;
-    }
-  })();
+  // A client that reconnects in a loop with whatever the vault (the delivered environment) says.
+  const client = startReconnectingClient(project, (values) => redisCanLogin(String(values.redis_url)));
+  let counts = { attempts: 0, failures: 0 };
   try {
     const r = await runCli(['rotate', 'test', 'redis_password', '--json'], { cwd: project.dir, env: project.env });
     assert.equal(r.code, 0, r.stderr);
@@ -93,9 +85,9 @@ test('redis: ACL dual passwords — both work during the grace period, the old s
     const after = await project.readVault();
     assert.ok(!('vaultsmith_previous' in after) && !('vaultsmith_pending' in after), 'no rotation state left');
   } finally {
-    running = false;
-    await client;
+    counts = await client.stop();
   }
+  const { attempts, failures } = counts;
   assert.ok(attempts > 3, `the client kept reconnecting (${attempts})`);
   assert.equal(failures, 0, 'zero failed logins');
 

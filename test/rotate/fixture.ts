@@ -165,3 +165,31 @@ export async function faultMatrix(
     }
   }
 }
+
+/**
+ * A client that reconnects in a loop with whatever the vault (the delivered environment) says,
+ * counting failed logins; `stop()` ends the loop and returns the counts.
+ */
+export function startReconnectingClient(
+  project: Project,
+  canLogin: (values: Record<string, unknown>) => Promise<boolean>,
+): { stop(): Promise<{ attempts: number; failures: number }> } {
+  let running = true;
+  let attempts = 0;
+  let failures = 0;
+  const loop = (async () => {
+    while (running) {
+      const values = await project.readVault().catch(() => null);
+      if (!values) continue;
+      attempts++;
+      if (!(await canLogin(values))) failures++;
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { attempts, failures };
+    },
+  };
+}
