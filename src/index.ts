@@ -15,6 +15,7 @@ export {
   decryptVaultStream,
   encryptVaultFile,
   decryptVaultFile,
+  rekeyVaultFile,
   formatVaultString,
   extractVaultText,
   decryptInlineYaml,

@@ -14,8 +14,8 @@ import { ioError, safeWrite } from '../internal/safe-write.js';
 // loaded when a file actually holds `!vault` values (start-up time of every vault command).
 import { decryptEnvelope, encryptVaultBytes } from '../vault/codec.js';
 import { isEncryptedVault, parseVaultEnvelope, parseVaultHeader } from '../vault/format.js';
-import { decryptVaultFile, decryptVaultStream, encryptVaultFile, encryptVaultStream } from '../vault/stream.js';
-import { commitStaged as commitStagedFiles, discardStaged as discardStagedFiles, stageFile } from '../vault/staged-write.js';
+import { decryptVaultFile, decryptVaultStream, encryptVaultFile, encryptVaultStream, rekeyVaultFile } from '../vault/stream.js';
+import { commitStaged as commitStagedFiles, stageFile } from '../vault/staged-write.js';
 import type { VaultHeader, VaultSecret } from '../vault/types.js';
 
 /** Files at least this big are streamed instead of loaded whole. */
@@ -494,32 +494,48 @@ export interface RekeyFilesRequest {
  * `rekey`: every file is decrypted, re-encrypted and staged (fsynced temp file with the file's mode
  * and owner) in parallel, so the writes overlap the key derivations of other files; only when all
  * are staged are they renamed over the originals (one directory fsync each). One bad file leaves
- * every file untouched.
+ * every file untouched. Big files are re-encrypted as a stream (rekeyVaultFile): memory stays
+ * bounded and their plaintext never leaves memory.
  */
 export async function rekeyFiles(request: RekeyFilesRequest, options: FileOptions = {}): Promise<{ files: { name: string; oldLabel: string | null }[] }> {
-  let done = 0;
-  const results = await Promise.allSettled(
-    request.paths.map(async (path) => {
-      const { plaintext, header } = await decryptOne({ path }, request.secrets, options);
-      options.inspectPlaintext?.(plaintext);
-      let vaultText: Buffer;
-      try {
-        vaultText = await encryptVaultBytes(plaintext, request.newSecret, { label: request.newLabel });
-      } finally {
-        plaintext.fill(0);
-      }
-      const staged = await stageFile(path, vaultText);
-      done += 1;
-      options.onProgress?.(done, request.paths.length, path);
-      return { staged, oldLabel: header.label };
-    }),
-  );
-  const prepared = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failure) {
-    await discardStagedFiles(prepared.map((p) => p.staged));
-    throw failure.reason;
-  }
-  await commitStagedFiles(prepared.map((p) => p.staged));
-  return { files: prepared.map((p) => ({ name: p.staged.target, oldLabel: p.oldLabel })) };
+  return withTempCleanupOnSignal(async () => {
+    let done = 0;
+    const results = await Promise.allSettled(
+      request.paths.map(async (path) => {
+        let prepared: { staged: StagedOutput; oldLabel: string | null };
+        if ((await fileSize(path)) >= STREAM_THRESHOLD_BYTES) {
+          const head = await readHead(path);
+          if (!headerLineIsVault(head)) throw notEncrypted(path);
+          const header = parseVaultHeader(headerLine(head).toString('latin1'));
+          const secrets = options.filterSecrets ? options.filterSecrets(request.secrets, header) : request.secrets;
+          const staged = await stageOutput(path, 'keep', async (tmp) => {
+            await rekeyVaultFile(path, tmp, secrets, request.newSecret, { label: request.newLabel, source: path });
+          });
+          prepared = { staged, oldLabel: header.label };
+        } else {
+          const { plaintext, header } = await decryptOne({ path }, request.secrets, options);
+          options.inspectPlaintext?.(plaintext);
+          let vaultText: Buffer;
+          try {
+            vaultText = await encryptVaultBytes(plaintext, request.newSecret, { label: request.newLabel });
+          } finally {
+            plaintext.fill(0);
+          }
+          prepared = { staged: await stageFile(path, vaultText), oldLabel: header.label };
+        }
+        done += 1;
+        options.onProgress?.(done, request.paths.length, path);
+        return prepared;
+      }),
+    );
+    const prepared = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) {
+      await discardStaged(prepared.map((p) => p.staged));
+      throw failure.reason;
+    }
+    await commitStagedFiles(prepared.map((p) => p.staged));
+    for (const p of prepared) liveTemps.delete(p.staged.tmp);
+    return { files: prepared.map((p) => ({ name: p.staged.target, oldLabel: p.oldLabel })) };
+  });
 }

@@ -18,4 +18,4 @@ export {
   VaultEncryptedValue,
 } from './inline.js';
 export type { VaultSecret, VaultHeader } from './types.js';
-export { encryptVaultStream, decryptVaultStream, encryptVaultFile, decryptVaultFile, type StreamDecryptOptions } from './stream.js';
+export { encryptVaultStream, decryptVaultStream, encryptVaultFile, decryptVaultFile, rekeyVaultFile, type StreamDecryptOptions } from './stream.js';

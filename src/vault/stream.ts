@@ -13,7 +13,8 @@ import { randomBytes } from 'node:crypto';
 import { constants as fsc, createWriteStream, promises as fsp, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import type { Writable } from 'node:stream';
+import { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { DecryptionFailedError, VaultsmithError } from '../errors.js';
 import { ioError } from '../internal/safe-write.js';
 import {
@@ -830,6 +831,60 @@ export async function encryptVaultFile(
 ): Promise<void> {
   // The temp file is ours, so one pass suffices: the HMAC is patched in at the end.
   await writeFileAtomically(outputPath, (output) => encryptIntoOwnedFile(inputPath, output, secret, options));
+}
+
+/**
+ * Re-encrypts the vault file at `inputPath` under `newSecret` into `outputPath` atomically (input
+ * may equal output), with memory bounded like decryption: the old HMAC is verified over the whole
+ * file first (decryptVaultStream), then each decrypted chunk is encrypted under the new keys (fresh
+ * salt) and encoded as it comes. Plaintext only ever exists in memory, one chunk at a time, and is
+ * wiped once encrypted; nothing is written in the clear. Returns the old header and the secret
+ * that opened it.
+ */
+export async function rekeyVaultFile(
+  inputPath: string,
+  outputPath: string,
+  secrets: VaultSecret[],
+  newSecret: VaultSecret,
+  options: EncryptVaultOptions & StreamDecryptOptions = {},
+): Promise<{ header: VaultHeader; secret: VaultSecret }> {
+  let opened: { header: VaultHeader; secret: VaultSecret } | undefined;
+  await writeFileAtomically(outputPath, async (output) => {
+    const plan = await planEncryption(newSecret, options);
+    try {
+      await writeTo(output, plan.head(Buffer.alloc(32)));
+      const writer = writerAfterHead(plan);
+      const sink = hexSink(output, writer, true);
+      const cipher = createVaultCipher(plan.keys);
+      const hmac = createVaultHmac(plan.keys);
+      let length = 0;
+      // decryptVaultStream hands over each plaintext chunk (it keeps no reference), so it is wiped here.
+      const reencrypt = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          length += chunk.length;
+          const ciphertext = cipher.update(chunk);
+          chunk.fill(0);
+          hmac.update(ciphertext);
+          sink(ciphertext).then(() => done(), done);
+        },
+      });
+      try {
+        opened = await decryptVaultStream(inputPath, reencrypt, secrets, options);
+        reencrypt.end();
+        await finished(reencrypt);
+      } finally {
+        reencrypt.destroy();
+      }
+      const tail = Buffer.concat([cipher.update(pkcs7Padding(length)), cipher.final()]);
+      hmac.update(tail);
+      await sink(tail);
+      await writeTo(output, writer.finish());
+      return [{ position: 0, data: plan.head(hmac.digest()) }];
+    } finally {
+      wipeKeys(plan.keys);
+    }
+  });
+  return opened!;
 }
 
 /** Decrypts `inputPath` into `outputPath` atomically (input may equal output); returns what matched. */

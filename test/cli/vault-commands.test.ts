@@ -373,6 +373,33 @@ describe('rekey', () => {
     });
   });
 
+  test('a batch with a big (streamed) vault: a wrong password for one file changes neither; then both rekey', async () => {
+    // ~4.2 MB of plaintext makes ~17 MiB of vault text: above STREAM_THRESHOLD_BYTES, so rekeyed as a stream.
+    const bigPlain = randomBytes(Math.ceil(STREAM_THRESHOLD_BYTES / 4) + 99);
+    const big = box.file('rekey-big.bin', bigPlain);
+    const small = box.file('rekey-small.yml', 's: 1\n');
+    await cli(['encrypt', big, '--vault-password-file', pw.path]);
+    await cli(['encrypt', small, '--vault-id', `other@${other.path}`]);
+    assert.ok(box.read(big).length >= STREAM_THRESHOLD_BYTES);
+    const [bigBefore, smallBefore] = [box.read(big), box.read(small)];
+    // Only `other` is given: the small file opens, the big one does not.
+    assertFailed(await cli(['rekey', small, big, '--vault-id', `other@${other.path}`, '--new-vault-password-file', pw.path]), /Decryption failed/, {
+      untouched: [
+        [big, bigBefore],
+        [small, smallBefore],
+      ],
+    });
+    assert.deepEqual(leftovers(), []);
+    const fresh = box.passwordFile('rekey-big-fresh.pass');
+    const r = await cli(['rekey', small, big, '--vault-password-file', pw.path, '--vault-password-file', other.path, '--new-vault-password-file', fresh.path]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(leftovers(), []);
+    const out = join(box.dir, 'rekey-big.out');
+    assert.equal((await cli(['decrypt', big, '--output', out, '--vault-password-file', fresh.path])).code, 0);
+    assert.ok(readFileSync(out).equals(bigPlain));
+    assert.equal((await cli(['view', small, '--vault-password-file', fresh.path])).stdout, 's: 1\n');
+  });
+
   test('the new password can come from the prompt, asked twice', async () => {
     const f = box.file('rekey-prompt.yml', 'r: 3\n');
     await cli(['encrypt', f, '--vault-password-file', pw.path]);

@@ -4,6 +4,7 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
@@ -81,6 +82,25 @@ describe('round trips with the real ansible-vault', () => {
     const withOld = theirs(['view', f, '--vault-password-file', pw.path]);
     assert.equal(withOld.code, 1);
     assert.match(withOld.stderr, /Decryption failed \(no vault secrets were found that could decrypt\)/);
+  });
+
+  test('ours rekeys a big vault as a stream (new label, mode kept): ansible-vault opens it with the new password only', async (t) => {
+    if (!requireTool(t, 'ansible-vault')) return;
+    // ~4.5 MB of binary plaintext is ~18 MiB of vault text, above the streaming threshold (16 MiB).
+    const plaintext = randomBytes(4_500_000 + 7);
+    const f = box.file('big-rk.bin', plaintext, 0o640);
+    assert.equal(theirs(['encrypt', f, '--vault-password-file', pw.path]).code, 0);
+    chmodSync(f, 0o640); // ansible-vault encrypt leaves 0600; a group-readable vault must stay so
+    const r = await ours(['rekey', f, '--vault-password-file', pw.path, '--new-vault-id', `fresh@${other.path}`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /Rekey successful/);
+    assert.ok(box.read('big-rk.bin').subarray(0, 40).toString('latin1').startsWith('$ANSIBLE_VAULT;1.2;AES256;fresh\n'));
+    assert.equal(box.mode('big-rk.bin'), 0o640);
+    const out = join(box.dir, 'big-rk.out');
+    const withNew = theirs(['decrypt', f, '--output', out, '--vault-password-file', other.path]);
+    assert.equal(withNew.code, 0, withNew.stderr);
+    assert.ok(box.read('big-rk.out').equals(plaintext));
+    assert.equal(theirs(['view', f, '--vault-password-file', pw.path]).code, 1);
   });
 
   test('ansible-vault rekeys to a new label: ours opens it with the new password', async (t) => {

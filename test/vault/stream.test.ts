@@ -14,6 +14,7 @@ import {
   encryptVault,
   encryptVaultFile,
   encryptVaultStream,
+  rekeyVaultFile,
 } from '../../src/vault/index.js';
 import { makeTempDir } from '../helpers/ansible.js';
 
@@ -186,4 +187,42 @@ test('concurrent file encryptions are byte-identical to encryptVault; one refuse
   await assert.rejects(encryptVaultFile(vaultLookalike, `${vaultLookalike}.vault`, secret), { code: 'ALREADY_ENCRYPTED' });
   await encryptVaultFile(paths[0]!, `${paths[0]}.again`, secret, { salt: salts[0]! });
   assert.ok((await fsp.readFile(`${paths[0]}.again`, 'latin1')) === (await encryptVault(plaintexts[0]!, secret, { salt: salts[0]! })));
+});
+
+test('rekeyVaultFile: the new vault opens with the new secret only, under its label; memory path and spill path', async () => {
+  const work = await fsp.mkdtemp(join(dir, 'rekey-'));
+  const next = { label: 'next', password: Buffer.from(`rekey-pw-${randomBytes(6).toString('hex')}`) };
+  for (const size of [0, 17, 1024 * 1024 + 3, 9 * 1024 * 1024 + 11]) {
+    const plaintext = randomBytes(size);
+    const path = join(work, `v${size}`);
+    await fsp.writeFile(path, await encryptVault(plaintext, secret));
+    await fsp.chmod(path, 0o640);
+    const opened = await rekeyVaultFile(path, path, [{ label: 'other', password: Buffer.from('nope') }, secret], next, { label: 'next' });
+    assert.equal(opened.secret, secret);
+    assert.equal(opened.header.label, 'stream');
+    const text = await fsp.readFile(path, 'latin1');
+    assert.ok(text.startsWith('$ANSIBLE_VAULT;1.2;AES256;next\n'), `size ${size}`);
+    assert.ok(text.split('\n').slice(1, -1).every((line) => line.length === 80 || line === text.split('\n').at(-2)));
+    assert.ok((await decryptVault(text, [next])).plaintext.equals(plaintext), `size ${size}`);
+    await assert.rejects(decryptVault(text, [secret]), DecryptionFailedError);
+    assert.equal((await fsp.stat(path)).mode & 0o777, 0o640);
+  }
+  assert.equal((await fsp.readdir(work)).length, 4, 'no temp files left');
+});
+
+test('rekeyVaultFile: a wrong password or a tampered vault leaves the file as it was', async () => {
+  const work = await fsp.mkdtemp(join(dir, 'rekey-fail-'));
+  const path = join(work, 'v');
+  const original = await encryptVault(randomBytes(2 * 1024 * 1024 + 5), secret);
+  await fsp.writeFile(path, original);
+  const next = { label: 'next', password: randomBytes(12) };
+  await assert.rejects(rekeyVaultFile(path, path, [{ label: 'stream', password: Buffer.from('wrong') }], next), DecryptionFailedError);
+  // One flipped hex digit in the middle: the HMAC check fails before anything is re-encrypted.
+  const lines = original.split('\n');
+  const mid = Math.floor(lines.length / 2);
+  lines[mid] = (lines[mid]![0] === '3' ? '6' : '3') + lines[mid]!.slice(1);
+  await fsp.writeFile(join(work, 't'), lines.join('\n'));
+  await assert.rejects(rekeyVaultFile(join(work, 't'), join(work, 't'), [secret], next), DecryptionFailedError);
+  assert.equal(await fsp.readFile(path, 'latin1'), original);
+  assert.deepEqual((await fsp.readdir(work)).sort(), ['t', 'v']);
 });
