@@ -120,33 +120,35 @@ async function main() {
     const big = join(dir, 'big.bin');
     await writeRandomFile(big, BIG_MB);
     const bigHash = await sha256(big);
-    const encrypt = {};
-    const decrypt = {};
-    for (const [name, argv] of Object.entries(tools)) {
-      const encTimes = [];
-      const decTimes = [];
-      const encCpu = [];
-      const decCpu = [];
-      let encPeak = 0;
-      let decPeak = 0;
-      for (let i = 0; i < RUNS; i++) {
+    // Setup writes must not leak into the first measured command (write-back of a fresh 64 MB file
+    // competes with that command's own I/O): flush them first. Runs alternate between the tools.
+    spawnSync('sync');
+    const samples = Object.fromEntries(Object.keys(tools).map((name) => [name, { encTimes: [], decTimes: [], encCpu: [], decCpu: [], encPeak: 0, decPeak: 0 }]));
+    for (let i = 0; i < RUNS; i++) {
+      for (const [name, argv] of Object.entries(tools)) {
+        const s = samples[name];
         const vault = join(dir, `big-${name}.vault`);
         const plain = join(dir, `big-${name}.out`);
         await fsp.rm(vault, { force: true });
         await fsp.rm(plain, { force: true });
+        spawnSync('sync');
         const e = await measure(argv(['encrypt', '--vault-password-file', oldPass, '--output', vault, big]));
         const d = await measure(argv(['decrypt', '--vault-password-file', oldPass, '--output', plain, vault]));
         if ((await sha256(plain)) !== bigHash) throw new Error(`${name}: decrypted ${BIG_MB} MB file differs`);
-        encTimes.push(e.seconds);
-        decTimes.push(d.seconds);
-        encCpu.push(e.cpu);
-        decCpu.push(d.cpu);
-        encPeak = Math.max(encPeak, e.peak_kb);
-        decPeak = Math.max(decPeak, d.peak_kb);
+        s.encTimes.push(e.seconds);
+        s.decTimes.push(d.seconds);
+        s.encCpu.push(e.cpu);
+        s.decCpu.push(d.cpu);
+        s.encPeak = Math.max(s.encPeak, e.peak_kb);
+        s.decPeak = Math.max(s.decPeak, d.peak_kb);
         await fsp.rm(plain, { force: true });
       }
-      encrypt[name] = { seconds: median(encTimes), cpu: median(encCpu), peak_kb: encPeak };
-      decrypt[name] = { seconds: median(decTimes), cpu: median(decCpu), peak_kb: decPeak };
+    }
+    const encrypt = {};
+    const decrypt = {};
+    for (const [name, s] of Object.entries(samples)) {
+      encrypt[name] = { seconds: median(s.encTimes), cpu: median(s.encCpu), peak_kb: s.encPeak };
+      decrypt[name] = { seconds: median(s.decTimes), cpu: median(s.decCpu), peak_kb: s.decPeak };
     }
     // Interop spot check: each tool decrypts the other's large vault.
     for (const [name, argv] of Object.entries(tools)) {
