@@ -795,10 +795,11 @@ async function writeFileAtomically(outputPath: string, produce: (output: Writabl
       for (const patch of patches ?? []) await handle.write(patch.data, 0, patch.data.length, patch.position);
       await handle.sync();
       if (existing) {
-        await handle.chmod(existing.mode & 0o7777);
         if (process.getuid?.() === 0 || existing.uid === process.getuid?.()) {
           await handle.chown(existing.uid, existing.gid).catch(() => undefined);
         }
+        // After chown, which may clear set-id bits.
+        await handle.chmod(existing.mode & 0o7777);
       }
     } finally {
       await writeback.stop();

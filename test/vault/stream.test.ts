@@ -226,3 +226,13 @@ test('rekeyVaultFile: a wrong password or a tampered vault leaves the file as it
   assert.equal(await fsp.readFile(path, 'latin1'), original);
   assert.deepEqual((await fsp.readdir(work)).sort(), ['t', 'v']);
 });
+
+test('encryptVaultFile in place keeps set-id bits (the owner is restored before the mode)', async () => {
+  const path = join(dir, 'setid.bin');
+  await fsp.writeFile(path, randomBytes(1000));
+  await fsp.chmod(path, 0o6750);
+  await encryptVaultFile(path, path, secret);
+  assert.equal((await fsp.stat(path)).mode & 0o7777, 0o6750);
+  await decryptVaultFile(path, path, [secret]);
+  assert.equal((await fsp.stat(path)).mode & 0o7777, 0o6750);
+});
