@@ -1,4 +1,5 @@
-import { promises as fsp, constants as fsc } from 'node:fs';
+import { promises as fsp, constants as fsc, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { VaultsmithError } from '../errors.js';
 
 /** A lock file without a readable pid older than this is treated as abandoned. */
@@ -53,11 +54,12 @@ async function heldBy(lockPath: string): Promise<string | null> {
 }
 
 /**
- * Runs `fn` holding an exclusive advisory lock on `targetPath`: a lock file next to it
+ * Takes the exclusive advisory lock on `targetPath`: a lock file next to it
  * (`<target>.vaultsmith-lock`, created with O_EXCL, holding our pid). A lock whose process is dead is
  * taken over; a live one fails at once with CONFLICT instead of waiting, so two editors never race.
+ * Returns the release function.
  */
-export async function withFileLock<T>(targetPath: string, fn: () => Promise<T>): Promise<T> {
+async function acquireFileLock(targetPath: string): Promise<() => Promise<void>> {
   const lockPath = lockPathFor(targetPath);
   let acquired = await tryCreateLock(lockPath);
   if (!acquired) {
@@ -74,9 +76,65 @@ export async function withFileLock<T>(targetPath: string, fn: () => Promise<T>):
       throw new VaultsmithError('CONFLICT', `${targetPath} is locked by another process (lock file ${lockPath})`);
     }
   }
+  heldLocks.add(lockPath);
+  return async () => {
+    heldLocks.delete(lockPath);
+    await fsp.unlink(lockPath).catch(() => undefined);
+  };
+}
+
+/** Lock files this process holds right now. */
+const heldLocks = new Set<string>();
+
+/**
+ * Removes every lock this process holds, synchronously: for signal handlers that end the process
+ * (async work may never run then). A lock left by a dead process would be taken over anyway; this
+ * just leaves no litter.
+ */
+export function releaseHeldLocksSync(): void {
+  for (const lockPath of heldLocks) rmSync(lockPath, { force: true });
+  heldLocks.clear();
+}
+
+/** Runs `fn` holding the lock on `targetPath` (see acquireFileLock). */
+export async function withFileLock<T>(targetPath: string, fn: () => Promise<T>): Promise<T> {
+  const release = await acquireFileLock(targetPath);
   try {
     return await fn();
   } finally {
-    await fsp.unlink(lockPath).catch(() => undefined);
+    await release();
+  }
+}
+
+/**
+ * A lock file that cannot be created where the target lives (missing or read-only directory) guards
+ * nothing: no other vaultsmith process can change a file there either. The command goes on and
+ * reports its own error (e.g. "cannot write ...") when it tries to write.
+ */
+function unlockable(e: unknown): () => Promise<void> {
+  const code = ((e as { cause?: NodeJS.ErrnoException }).cause ?? {}).code;
+  if (e instanceof VaultsmithError && e.code === 'IO' && ['ENOENT', 'ENOTDIR', 'EACCES', 'EPERM', 'EROFS'].includes(code ?? '')) {
+    return () => Promise.resolve();
+  }
+  throw e;
+}
+
+/**
+ * withFileLock over several targets (batch commands that rewrite files in place): all locks or none.
+ * They are taken in parallel (nobody waits for a lock, so the order cannot deadlock); when one is
+ * held, those already taken are released and its CONFLICT is thrown.
+ */
+export async function withFileLocks<T>(targetPaths: readonly string[], fn: () => Promise<T>): Promise<T> {
+  // One lock per file however it was named; messages keep the name the user gave.
+  const byFile = new Map<string, string>();
+  for (const path of targetPaths) if (!byFile.has(resolve(path))) byFile.set(resolve(path), path);
+  const results = await Promise.allSettled([...byFile.values()].map((path) => acquireFileLock(path).catch(unlockable)));
+  const releases = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  try {
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) throw failure.reason;
+    return await fn();
+  } finally {
+    await Promise.all(releases.map((release) => release()));
   }
 }

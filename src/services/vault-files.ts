@@ -9,6 +9,7 @@ import { promises as fsp, constants as fsc, readdirSync, rmSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { DecryptionFailedError, VaultsmithError } from '../errors.js';
+import { releaseHeldLocksSync, withFileLocks } from '../internal/file-lock.js';
 import { ioError, safeWrite } from '../internal/safe-write.js';
 // Imported from the modules, not the vault index, so the YAML parser behind inline values is only
 // loaded when a file actually holds `!vault` values (start-up time of every vault command).
@@ -205,6 +206,7 @@ function removeLiveTempsSync(): void {
     rmSync(tmp, { force: true });
   }
   liveTemps.clear();
+  releaseHeldLocksSync();
 }
 
 /** Installs the cleanup handlers while `fn` runs; after cleaning, the signal takes its default course. */
@@ -275,6 +277,16 @@ function outputFor(target: VaultOutput, input: VaultInput, streamIfNoPath: Writa
   return target;
 }
 
+/**
+ * Files a batch rewrites (in place, or its --output file): locked for the whole command as `edit`,
+ * `set` and rotation lock them, so a rekey can never silently undo a concurrent change, nor be undone.
+ */
+function rewrittenPaths(inputs: VaultInput[], output: VaultOutput): string[] {
+  if (output.kind === 'file') return [output.path];
+  if (output.kind === 'in-place') return inputs.flatMap((input) => ('path' in input ? [input.path] : []));
+  return [];
+}
+
 export interface EncryptFilesRequest {
   inputs: VaultInput[];
   secret: VaultSecret;
@@ -285,7 +297,11 @@ export interface EncryptFilesRequest {
 }
 
 /** `encrypt`: refuses input that already is a vault; writes new files 0600, keeps an existing file's mode. */
-export async function encryptFiles(request: EncryptFilesRequest, options: FileOptions = {}): Promise<{ files: string[] }> {
+export function encryptFiles(request: EncryptFilesRequest, options: FileOptions = {}): Promise<{ files: string[] }> {
+  return withFileLocks(rewrittenPaths(request.inputs, request.output), () => encryptFilesLocked(request, options));
+}
+
+async function encryptFilesLocked(request: EncryptFilesRequest, options: FileOptions): Promise<{ files: string[] }> {
   const prepared = await mapAll(
     request.inputs,
     async (input): Promise<Prepared> => {
@@ -348,7 +364,11 @@ export interface DecryptFilesRequest {
 }
 
 /** `decrypt`: every file is decrypted (HMAC checked) before any is written. */
-export async function decryptFiles(request: DecryptFilesRequest, options: FileOptions = {}): Promise<{ files: { name: string; label: string | null; usedLabel: string }[] }> {
+export function decryptFiles(request: DecryptFilesRequest, options: FileOptions = {}): Promise<{ files: { name: string; label: string | null; usedLabel: string }[] }> {
+  return withFileLocks(rewrittenPaths(request.inputs, request.output), () => decryptFilesLocked(request, options));
+}
+
+async function decryptFilesLocked(request: DecryptFilesRequest, options: FileOptions): Promise<{ files: { name: string; label: string | null; usedLabel: string }[] }> {
   const prepared = await mapAll(
     request.inputs,
     async (input): Promise<Prepared> => {
@@ -498,7 +518,7 @@ export interface RekeyFilesRequest {
  * bounded and their plaintext never leaves memory.
  */
 export async function rekeyFiles(request: RekeyFilesRequest, options: FileOptions = {}): Promise<{ files: { name: string; oldLabel: string | null }[] }> {
-  return withTempCleanupOnSignal(async () => {
+  return withFileLocks(request.paths, () => withTempCleanupOnSignal(async () => {
     let done = 0;
     const results = await Promise.allSettled(
       request.paths.map(async (path) => {
@@ -537,5 +557,5 @@ export async function rekeyFiles(request: RekeyFilesRequest, options: FileOption
     await commitStagedFiles(prepared.map((p) => p.staged));
     for (const p of prepared) liveTemps.delete(p.staged.tmp);
     return { files: prepared.map((p) => ({ name: p.staged.target, oldLabel: p.oldLabel })) };
-  });
+  }));
 }

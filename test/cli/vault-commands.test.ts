@@ -4,7 +4,7 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, existsSync, copyFileSync, symlinkSync, lstatSync, chownSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync, copyFileSync, symlinkSync, lstatSync, chownSync, statSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -398,6 +398,25 @@ describe('rekey', () => {
     assert.equal((await cli(['decrypt', big, '--output', out, '--vault-password-file', fresh.path])).code, 0);
     assert.ok(readFileSync(out).equals(bigPlain));
     assert.equal((await cli(['view', small, '--vault-password-file', fresh.path])).stdout, 's: 1\n');
+  });
+
+  test('a file locked by another vaultsmith command (edit, set, rotate) is not rekeyed, nor encrypted or decrypted in place', async () => {
+    const f = box.file('rekey-locked.yml', 'l: 1\n');
+    const g = box.file('rekey-unlocked.yml', 'u: 1\n');
+    await cli(['encrypt', f, g, '--vault-password-file', pw.path]);
+    const [fBefore, gBefore] = [box.read(f), box.read(g)];
+    // A live process (this one) holds the lock, as `edit` does while the editor is open.
+    const lock = box.file('rekey-locked.yml.vaultsmith-lock', `${process.pid}\n`);
+    const r = await cli(['rekey', g, f, '--vault-password-file', pw.path, '--new-vault-password-file', other.path]);
+    assertFailed(r, /rekey-locked\.yml is locked by process \d+/, { code: 5, untouched: [[f, fBefore], [g, gBefore]] });
+    assertFailed(await cli(['decrypt', f, '--vault-password-file', pw.path]), /is locked by process/, { code: 5, untouched: [[f, fBefore]] });
+    assert.ok(existsSync(lock), 'the other holder keeps its lock');
+    assert.ok(!existsSync(`${g}.vaultsmith-lock`), 'locks taken before the conflict are released');
+    rmSync(lock);
+    const ok = await cli(['rekey', g, f, '--vault-password-file', pw.path, '--new-vault-password-file', other.path]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal((await cli(['view', f, '--vault-password-file', other.path])).stdout, 'l: 1\n');
+    assert.deepEqual(readdirSync(box.dir).filter((n) => n.endsWith('.vaultsmith-lock')), []);
   });
 
   test('the new password can come from the prompt, asked twice', async () => {

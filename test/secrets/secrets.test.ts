@@ -18,7 +18,7 @@ import {
   withAnsibleConfig,
 } from '../../src/secrets/index.js';
 import { parseIniDefaults } from '../../src/secrets/ansible-config.js';
-import { withFileLock, lockPathFor } from '../../src/internal/file-lock.js';
+import { withFileLock, withFileLocks, lockPathFor } from '../../src/internal/file-lock.js';
 import { VaultsmithError } from '../../src/errors.js';
 
 const VECTORS = '/work/shared/vectors/ansible';
@@ -271,6 +271,20 @@ describe('withFileLock', () => {
     const target = file('throws.yml', 'x');
     await assert.rejects(withFileLock(target, async () => { throw new Error('boom'); }), /boom/);
     assert.equal(existsSync(lockPathFor(target)), false);
+  });
+
+  test('withFileLocks takes every lock (a file named twice once) or none, and releases them', async () => {
+    const [a, b, c] = [file('many-a.yml', 'a'), file('many-b.yml', 'b'), file('many-c.yml', 'c')];
+    const seen = await withFileLocks([b, a, `${a}`, c], async () => [a, b, c].map((t) => existsSync(lockPathFor(t))));
+    assert.deepEqual(seen, [true, true, true]);
+    assert.deepEqual([a, b, c].map((t) => existsSync(lockPathFor(t))), [false, false, false]);
+    // b is held by a live process (us): nothing runs, and the locks taken on a and c are given back.
+    let ran = false;
+    const error = await withFileLock(b, () => withFileLocks([a, b, c], async () => { ran = true; }).catch((e: unknown) => e));
+    assert.equal(ran, false);
+    assert.ok(error instanceof VaultsmithError && error.code === 'CONFLICT', String(error));
+    assert.match((error as Error).message, /many-b\.yml is locked by process/);
+    assert.deepEqual([a, b, c].map((t) => existsSync(lockPathFor(t))), [false, false, false]);
   });
 });
 
