@@ -92,20 +92,22 @@ function writeTo(output: Writable, data: Uint8Array, onWritten?: () => void): Pr
 /**
  * Reads a file in chunks, keeping the next read in flight while the caller works on the current
  * chunk (two buffers, explicit positions). Each yielded view is valid until the next iteration.
+ * `source` is a path (opened and closed here) or a handle the caller keeps (read from position 0).
  */
-async function* readChunks(path: string, chunkSize = READ_CHUNK, into?: readonly [Buffer, Buffer]): AsyncGenerator<Buffer> {
+async function* readChunks(source: string | fsp.FileHandle, chunkSize = READ_CHUNK, into?: readonly [Buffer, Buffer]): AsyncGenerator<Buffer> {
+  const name = typeof source === 'string' ? source : 'a temp file';
   let fh: fsp.FileHandle;
   try {
-    fh = await fsp.open(path, 'r');
+    fh = typeof source === 'string' ? await fsp.open(source, 'r') : source;
   } catch (e) {
-    throw ioError('cannot read', path, e);
+    throw ioError('cannot read', name, e);
   }
   const buffers = into ?? ([Buffer.allocUnsafe(chunkSize), Buffer.allocUnsafe(chunkSize)] as const);
   const readInto = (index: 0 | 1, position: number) =>
     fh.read(buffers[index], 0, chunkSize, position).then(
       (r) => r.bytesRead,
       (e: unknown) => {
-        throw ioError('cannot read', path, e);
+        throw ioError('cannot read', name, e);
       },
     );
   let current: 0 | 1 = 0;
@@ -125,7 +127,7 @@ async function* readChunks(path: string, chunkSize = READ_CHUNK, into?: readonly
   } finally {
     // Let an abandoned read finish before closing the handle.
     if (next) await next.catch(() => undefined);
-    await fh.close().catch(() => undefined);
+    if (typeof source === 'string') await fh.close().catch(() => undefined);
   }
 }
 
@@ -553,11 +555,15 @@ class VaultTextDecoder {
 // Decryption
 // ---------------------------------------------------------------------------------------------
 
-/** Where pass 1 keeps the ciphertext for pass 2: memory when small, else a 0600 temp file. */
+/**
+ * Where pass 1 keeps the ciphertext for pass 2: memory when small, else an anonymous temp file
+ * (created 0600, then unlinked at once and used through its open handle), so nothing is left on
+ * disk whatever ends the process: a signal, SIGKILL, or `view | head` closing the pipe.
+ */
 class CiphertextStash {
   private chunks: Buffer[] = [];
   private size = 0;
-  private file: { dir: string; path: string; handle: fsp.FileHandle } | null = null;
+  private file: { handle: fsp.FileHandle } | null = null;
 
   /** One temp-file write stays in flight while the caller decodes the next chunk. */
   private pendingWrite: Promise<unknown> = Promise.resolve();
@@ -583,9 +589,13 @@ class CiphertextStash {
     if (chunk.length === 0) return;
     if (!this.file && this.size + chunk.length > IN_MEMORY_CIPHERTEXT) {
       const dir = await fsp.mkdtemp(join(tmpdir(), 'vaultsmith-ct-'));
-      const path = join(dir, 'ciphertext');
-      const handle = await fsp.open(path, fsc.O_RDWR | fsc.O_CREAT | fsc.O_EXCL, 0o600);
-      this.file = { dir, path, handle };
+      let handle: fsp.FileHandle;
+      try {
+        handle = await fsp.open(join(dir, 'ciphertext'), fsc.O_RDWR | fsc.O_CREAT | fsc.O_EXCL, 0o600);
+      } finally {
+        await fsp.rm(dir, { recursive: true, force: true });
+      }
+      this.file = { handle };
       await handle.writeFile(Buffer.concat(this.chunks));
       this.chunks = [];
     }
@@ -606,7 +616,7 @@ class CiphertextStash {
       return;
     }
     await this.pendingWrite;
-    yield* readChunks(this.file.path);
+    yield* readChunks(this.file.handle);
   }
 
   async dispose(): Promise<void> {
@@ -614,7 +624,6 @@ class CiphertextStash {
     if (this.file) {
       await this.pendingWrite.catch(() => undefined);
       await this.file.handle.close().catch(() => undefined);
-      await fsp.rm(this.file.dir, { recursive: true, force: true });
       this.file = null;
     }
   }

@@ -2,9 +2,9 @@
 // spill-to-disk path, and never touch the output file when they fail.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { DecryptionFailedError } from '../../src/errors.js';
 import {
@@ -235,4 +235,39 @@ test('encryptVaultFile in place keeps set-id bits (the owner is restored before 
   assert.equal((await fsp.stat(path)).mode & 0o7777, 0o6750);
   await decryptVaultFile(path, path, [secret]);
   assert.equal((await fsp.stat(path)).mode & 0o7777, 0o6750);
+});
+
+test('the spilled ciphertext of a big decrypt is never visible on disk: not during, not after a reader goes away', async () => {
+  const work = await fsp.mkdtemp(join(dir, 'stash-'));
+  const tmp = await fsp.mkdtemp(join(dir, 'stash-tmp-'));
+  const plaintext = randomBytes(9 * 1024 * 1024 + 1); // ciphertext above the 8 MiB in-memory limit
+  await fsp.writeFile(join(work, 'plain'), plaintext);
+  await encryptVaultFile(join(work, 'plain'), join(work, 'v'), secret);
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = tmp;
+  try {
+    const seenDuring: string[][] = [];
+    let first = true;
+    // Like `view | head -c 100`: the reader takes one chunk, looks around, then goes away.
+    const reader = new Writable({
+      write(_chunk, _encoding, done) {
+        seenDuring.push(readdirSync(tmp));
+        if (first) {
+          first = false;
+          done();
+        } else done(new Error('reader closed'));
+      },
+    });
+    await assert.rejects(decryptVaultStream(join(work, 'v'), reader, [secret]), /reader closed/);
+    assert.ok(seenDuring.length >= 1);
+    for (const listing of seenDuring) assert.deepEqual(listing, []);
+    assert.deepEqual(readdirSync(tmp), []);
+    const out = collect();
+    await decryptVaultStream(join(work, 'v'), out.stream, [secret]);
+    assert.ok(out.result().equals(plaintext));
+    assert.deepEqual(readdirSync(tmp), []);
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+  }
 });
