@@ -541,7 +541,7 @@ export async function rekeyFiles(request: RekeyFilesRequest, options: FileOption
           } finally {
             plaintext.fill(0);
           }
-          prepared = { staged: await stageFile(path, vaultText), oldLabel: header.label };
+          prepared = { staged: await stageFile(path, vaultText, { onTemp: (tmp) => liveTemps.add(tmp) }), oldLabel: header.label };
         }
         done += 1;
         options.onProgress?.(done, request.paths.length, path);

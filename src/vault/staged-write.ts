@@ -19,7 +19,11 @@ export interface StagedFile {
 }
 
 /** Writes `data` to a temp file next to `target` (whose mode and owner it takes); the target is untouched. */
-export async function stageFile(target: string, data: Uint8Array, options: { mode?: number } = {}): Promise<StagedFile> {
+export async function stageFile(
+  target: string,
+  data: Uint8Array,
+  options: { mode?: number; /** Told the temp path before it is created (signal-time cleanup lists). */ onTemp?: (tmp: string) => void } = {},
+): Promise<StagedFile> {
   let existing: Stats | undefined;
   try {
     existing = await fsp.stat(target);
@@ -30,6 +34,7 @@ export async function stageFile(target: string, data: Uint8Array, options: { mod
   const tmp = join(dirname(target), `.${basename(target)}.vs-${randomBytes(6).toString('hex')}.tmp`);
   let handle: fsp.FileHandle | undefined;
   let created = false;
+  options.onTemp?.(tmp);
   try {
     handle = await fsp.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
     created = true;

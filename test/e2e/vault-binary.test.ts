@@ -128,6 +128,39 @@ describe('vaultsmith binary', () => {
     assert.deepEqual(box.read(v), before);
   });
 
+  test('SIGTERM during a rekey of a small and a big vault: both unchanged, no temp or lock file left, TMPDIR empty', async () => {
+    const dir = join(box.dir, 'sigrekey');
+    const tmp = join(box.dir, 'sigrekey-tmp');
+    mkdirSync(dir);
+    mkdirSync(tmp);
+    const small = box.file('sigrekey/a-small.yml', 'k: v\n');
+    const big = box.file('sigrekey/big.vault', randomBytes(40 * 1024 * 1024)); // spills its ciphertext to TMPDIR
+    assert.equal(bin(['encrypt', small, big, '--vault-password-file', pw.path]).code, 0);
+    const [smallBefore, bigBefore] = [box.read(small), box.read(big)];
+    const newPw = box.passwordFile('sigrekey-new.pass');
+    const child = spawn(process.execPath, [CLI, 'rekey', small, big, '--vault-password-file', pw.path, '--new-vault-password-file', newPw.path], {
+      cwd: box.dir,
+      env: { ...box.env, TMPDIR: tmp },
+      stdio: 'ignore',
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (code, signal) => res({ code, signal })));
+    // Wait until both outputs are being staged: the small one complete, the big one streaming.
+    let staged = false;
+    for (let i = 0; i < 4000 && child.exitCode === null && !staged; i++) {
+      const names = readdirSync(dir);
+      staged = names.some((n) => n.startsWith('.a-small.yml.vs-')) && names.some((n) => n.includes('.big.vault.vs-'));
+      if (!staged) await sleep(2);
+    }
+    assert.ok(staged, 'the rekey finished before both temp files were seen');
+    child.kill('SIGTERM');
+    const { code, signal } = await exited;
+    assert.ok(signal === 'SIGTERM' || code === 143, `exit ${code} ${signal}`);
+    assert.deepEqual(readdirSync(dir).sort(), ['a-small.yml', 'big.vault']);
+    assert.deepEqual(readdirSync(tmp), []);
+    assert.deepEqual(box.read(small), smallBefore);
+    assert.deepEqual(box.read(big), bigBefore);
+  });
+
   test('SIGTERM during edit wipes the plaintext copy and leaves the vault unchanged', async () => {
     const v = box.file('sig.yml', 'secret: value\n');
     assert.equal(bin(['encrypt', v, '--vault-password-file', pw.path]).code, 0);
