@@ -1,4 +1,5 @@
 import { promises as fsp, constants as fsc, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { VaultsmithError } from '../errors.js';
 
@@ -23,7 +24,8 @@ async function tryCreateLock(lockPath: string): Promise<boolean> {
   let fh: fsp.FileHandle | undefined;
   try {
     fh = await fsp.open(lockPath, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
-    await fh.writeFile(`${process.pid}\n`);
+    // The host tells containers sharing a volume apart: a pid is only meaningful on its own host.
+    await fh.writeFile(`${process.pid}\n${hostname()}\n`);
     await fh.sync();
     return true;
   } catch (e) {
@@ -47,8 +49,16 @@ async function heldBy(lockPath: string): Promise<string | null> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null; // released meanwhile
     throw new VaultsmithError('IO', `cannot read lock file ${lockPath}`, { cause: e });
   }
-  const pid = Number.parseInt(text.trim(), 10);
-  if (Number.isInteger(pid) && pid > 0) return processIsAlive(pid) ? `process ${pid}` : null;
+  const [pidText = '', host = ''] = text.split('\n').map((line) => line.trim());
+  const pid = Number.parseInt(pidText, 10);
+  if (Number.isInteger(pid) && pid > 0) {
+    // Another host (container): its processes cannot be checked from here, so the lock holds.
+    if (host && host !== hostname()) return `process ${pid} on ${host}`;
+    // Our own pid in a lock we do not hold: a previous process that had it (pid reuse, or pid 1 of
+    // a container that was killed), so the lock is stale.
+    if (pid === process.pid) return heldLocks.has(resolve(lockPath)) ? `process ${pid} (this one)` : null;
+    return processIsAlive(pid) ? `process ${pid}` : null;
+  }
   // Empty content can be a lock being written right now; only old ones are abandoned.
   return Date.now() - mtimeMs > UNREADABLE_LOCK_STALE_MS ? null : 'another process';
 }
@@ -66,7 +76,7 @@ async function acquireFileLock(targetPath: string): Promise<() => Promise<void>>
     const holder = await heldBy(lockPath);
     if (holder !== null) {
       throw new VaultsmithError('CONFLICT', `${targetPath} is locked by ${holder} (lock file ${lockPath})`, {
-        hint: 'wait for the other edit to finish; remove the lock file only if that process is gone',
+        hint: 'wait for the other vaultsmith command to finish; remove the lock file only if that process is gone',
       });
     }
     // Stale: remove it and try once more; losing this race to another taker is a normal conflict.
@@ -76,14 +86,14 @@ async function acquireFileLock(targetPath: string): Promise<() => Promise<void>>
       throw new VaultsmithError('CONFLICT', `${targetPath} is locked by another process (lock file ${lockPath})`);
     }
   }
-  heldLocks.add(lockPath);
+  heldLocks.add(resolve(lockPath));
   return async () => {
-    heldLocks.delete(lockPath);
+    heldLocks.delete(resolve(lockPath));
     await fsp.unlink(lockPath).catch(() => undefined);
   };
 }
 
-/** Lock files this process holds right now. */
+/** Lock files this process holds right now (absolute paths). */
 const heldLocks = new Set<string>();
 
 /**

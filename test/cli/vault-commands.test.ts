@@ -11,6 +11,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { run } from '../../src/cli/run.js';
 import { STREAM_THRESHOLD_BYTES } from '../../src/services/vault-files.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
+import { startForeignProcess } from '../helpers/tools.js';
 import { sandbox, newPassword, type Sandbox } from '../secrets/kit.js';
 
 const VECTORS = '/work/shared/vectors/ansible';
@@ -400,13 +401,15 @@ describe('rekey', () => {
     assert.equal((await cli(['view', small, '--vault-password-file', fresh.path])).stdout, 's: 1\n');
   });
 
-  test('a file locked by another vaultsmith command (edit, set, rotate) is not rekeyed, nor encrypted or decrypted in place', async () => {
+  test('a file locked by another vaultsmith command (edit, set, rotate) is not rekeyed, nor encrypted or decrypted in place', async (t) => {
     const f = box.file('rekey-locked.yml', 'l: 1\n');
     const g = box.file('rekey-unlocked.yml', 'u: 1\n');
     await cli(['encrypt', f, g, '--vault-password-file', pw.path]);
     const [fBefore, gBefore] = [box.read(f), box.read(g)];
-    // A live process (this one) holds the lock, as `edit` does while the editor is open.
-    const lock = box.file('rekey-locked.yml.vaultsmith-lock', `${process.pid}\n`);
+    // Another live process holds the lock, as `edit` does while the editor is open.
+    const holder = startForeignProcess();
+    t.after(holder.stop);
+    const lock = box.file('rekey-locked.yml.vaultsmith-lock', `${holder.pid}\n`);
     const r = await cli(['rekey', g, f, '--vault-password-file', pw.path, '--new-vault-password-file', other.path]);
     assertFailed(r, /rekey-locked\.yml is locked by process \d+/, { code: 5, untouched: [[f, fBefore], [g, gBefore]] });
     assertFailed(await cli(['decrypt', f, '--vault-password-file', pw.path]), /is locked by process/, { code: 5, untouched: [[f, fBefore]] });

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { TestContext } from 'node:test';
 
 const found = new Map<string, boolean>();
@@ -22,4 +22,14 @@ export function requireTool(t: TestContext, name: string): boolean {
   process.stderr.write(`\n*** NOTICE: '${name}' is not installed; skipping: ${t.name} ***\n`);
   t.skip(`'${name}' not installed`);
   return false;
+}
+
+/**
+ * Another live process on this host, for tests that need a lock "held by someone else" (a lock
+ * holding the test's own pid counts as stale). Stop it when done.
+ */
+export function startForeignProcess(): { pid: number; stop: () => void } {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 60_000)'], { stdio: 'ignore' });
+  child.unref();
+  return { pid: child.pid!, stop: () => void child.kill('SIGKILL') };
 }

@@ -12,7 +12,7 @@ import { podmanBackend, syncLockTarget } from '../../src/services/podman-sync.js
 import { encryptVault } from '../../src/vault/index.js';
 import { type IsolatedPodman, makeIsolatedPodman } from '../deliver/podman-store.js';
 import { type CliResult, runCli } from '../helpers/cli.js';
-import { hasTool, requireTool } from '../helpers/tools.js';
+import { hasTool, requireTool, startForeignProcess } from '../helpers/tools.js';
 
 // `vaultsmith podman sync|quadlet` end to end: manifest + encrypted vault + real podman (isolated store).
 describe('vaultsmith podman (CLI, manifest, real podman)', { concurrency: false }, () => {
@@ -234,7 +234,8 @@ ${withTls ? `  TLS_KEY:
   test('a sync already running on the same store is a conflict, not a race', async (t) => {
     if (!requireTool(t, 'podman')) return;
     const target = syncLockTarget(store.env, 'senex', 'production', podmanBackend({}, store.env));
-    await fsp.writeFile(`${target}.vaultsmith-lock`, `${process.pid}\n`);
+    const holder = startForeignProcess();
+    await fsp.writeFile(`${target}.vaultsmith-lock`, `${holder.pid}\n`);
     try {
       const r = await cli('podman', 'sync', 'production');
       assert.equal(r.code, 5);
@@ -242,6 +243,7 @@ ${withTls ? `  TLS_KEY:
       const dry = await cli('podman', 'sync', 'production', '--dry-run');
       assert.equal(dry.code, 0, 'a dry run takes no lock');
     } finally {
+      holder.stop();
       await fsp.rm(`${target}.vaultsmith-lock`, { force: true });
     }
   });

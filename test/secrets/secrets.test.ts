@@ -2,7 +2,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync, chmodSync, existsSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { spawnSync } from 'node:child_process';
@@ -249,7 +249,7 @@ describe('withFileLock', () => {
     const target = file('locked.yml', 'x');
     let inner: unknown;
     const result = await withFileLock(target, async () => {
-      assert.equal(readFileSync(lockPathFor(target), 'utf8').trim(), String(process.pid));
+      assert.equal(readFileSync(lockPathFor(target), 'utf8'), `${process.pid}\n${hostname()}\n`);
       inner = await withFileLock(target, async () => 'second').catch((e: unknown) => e);
       return 'first';
     });
@@ -265,6 +265,15 @@ describe('withFileLock', () => {
     writeFileSync(lockPathFor(target), `${dead.stdout.toString()}\n`);
     assert.equal(await withFileLock(target, async () => 'ok'), 'ok');
     assert.equal(existsSync(lockPathFor(target)), false);
+  });
+
+  test("a lock holding our own pid that we do not hold is stale (pid reuse, a killed container's pid 1); another host's lock holds", async () => {
+    const target = file('own-pid.yml', 'x');
+    writeFileSync(lockPathFor(target), `${process.pid}\n`);
+    assert.equal(await withFileLock(target, async () => 'taken over'), 'taken over');
+    writeFileSync(lockPathFor(target), `${process.pid}\nsome-other-host\n`);
+    await assert.rejects(withFileLock(target, async () => 'no'), (e: unknown) => e instanceof VaultsmithError && e.code === 'CONFLICT' && /process \d+ on some-other-host/.test(e.message));
+    rmSync(lockPathFor(target));
   });
 
   test('the lock is released when fn throws', async () => {

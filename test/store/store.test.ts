@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { startForeignProcess } from '../helpers/tools.js';
 import { join } from 'node:path';
 import { decryptVault } from '../../src/vault/index.js';
 import { createVaultFile, updateVaultValues } from '../../src/store/index.js';
@@ -81,12 +82,17 @@ test('a failing edit, a wrong password or a held lock leave the file byte-identi
       updateVaultValues(path, [{ label: 'staging', password: Buffer.from('wrong') }], 'staging', (doc) => void doc.set('a', 'b')),
       (e: Error & { code?: string }) => e.code === 'DECRYPT_FAILED',
     );
-    // A live process (ours) holds the lock: CONFLICT, nothing written.
-    writeFileSync(lockPathFor(path), `${process.pid}\n`);
-    await assert.rejects(
-      updateVaultValues(path, [secret], 'staging', (doc) => void doc.set('a', 'b')),
-      (e: Error & { code?: string }) => e.code === 'CONFLICT',
-    );
+    // Another live process holds the lock: CONFLICT, nothing written.
+    const holder = startForeignProcess();
+    writeFileSync(lockPathFor(path), `${holder.pid}\n`);
+    try {
+      await assert.rejects(
+        updateVaultValues(path, [secret], 'staging', (doc) => void doc.set('a', 'b')),
+        (e: Error & { code?: string }) => e.code === 'CONFLICT',
+      );
+    } finally {
+      holder.stop();
+    }
     rmSync(lockPathFor(path));
     assert.ok(readFileSync(path).equals(before));
   } finally {

@@ -26,7 +26,9 @@ const help = `Usage: vaultsmith decrypt [options] [FILE ...]
 Decrypts vault files in place (like ansible-vault decrypt). '-' or no FILE reads stdin and writes
 stdout. Secrets whose vault id matches the file's label are tried first. With several files every
 file is decrypted and checked before any is written. Plaintext files are written 0600 (as
-ansible-vault writes them), whatever the vault's mode was; the owner is kept.
+ansible-vault writes them), whatever the vault's mode was; the owner is kept. Files rewritten in
+place (or --output) are locked (FILE.vaultsmith-lock) like edit and set lock them; a locked file
+fails at once with exit 5.
 
 Options:
   --output FILE                write the plaintext to FILE ('-' for stdout); one input only

@@ -24,7 +24,8 @@ const help = `Usage: vaultsmith encrypt [options] [FILE ...]
 Encrypts files in place (like ansible-vault encrypt). '-' or no FILE reads stdin and writes stdout.
 A file that is already a vault is refused. Files are replaced atomically, keeping mode and owner
 (ansible-vault makes them 0600; chmod if you want that); with several files nothing is written
-unless every file could be encrypted.
+unless every file could be encrypted. Files rewritten in place (or --output) are locked
+(FILE.vaultsmith-lock) like edit and set lock them; a locked file fails at once with exit 5.
 
 Options:
   --output FILE                write the result to FILE ('-' for stdout); one input only

@@ -25,6 +25,9 @@ const help = `Usage: vaultsmith rekey [options] FILE ...
 Re-encrypts vault files with a new password (like ansible-vault rekey). The old password comes from
 the usual vault options, the new one from --new-vault-id or --new-vault-password-file, or a prompt
 asked twice. Every file is decrypted first; then each is replaced atomically keeping mode and owner.
+Big vaults are re-encrypted as a stream (their plaintext stays in memory, chunk by chunk). Each file
+is locked (FILE.vaultsmith-lock) like edit and set lock it: a file another vaultsmith command is
+changing fails at once with exit 5 and nothing is rekeyed.
 
 Options:
   --new-vault-id LABEL@SOURCE        the new vault identity (the file gets LABEL in its header)
