@@ -137,11 +137,11 @@ export async function resolveTarget(ctx: CliContext, path: string): Promise<stri
   return realpath(abs).catch(() => abs);
 }
 
-/** `--output`: none (in place), `-` (stdout) or a file. */
-export function outputTarget(ctx: CliContext, output: string | undefined): VaultOutput {
+/** `--output`: none (in place), `-` (stdout) or a file (through a symlink to its target, as Ansible writes). */
+export async function outputTarget(ctx: CliContext, output: string | undefined): Promise<VaultOutput> {
   if (output === undefined) return { kind: 'in-place' };
   if (output === '-') return { kind: 'stream', stream: ctx.stdout };
-  return { kind: 'file', path: resolve(ctx.cwd, output) };
+  return { kind: 'file', path: await resolveTarget(ctx, output) };
 }
 
 /** What a vault command tells the audit trail while it runs: labels and key names, never values. */

@@ -539,6 +539,23 @@ describe('file identity', () => {
     assert.match(box.read(target).toString(), /^\$ANSIBLE_VAULT;/);
   });
 
+  test('--output onto a symlink writes through it (as ansible-vault): the link stays a link', async () => {
+    const vault = box.file('out-link-src.yml', 'through: link\n');
+    await cli(['encrypt', vault, '--vault-password-file', pw.path]);
+    const target = box.file('out-link-target.txt', 'old\n', 0o644);
+    const link = join(box.dir, 'out-link.txt');
+    symlinkSync(target, link);
+    const r = await cli(['decrypt', vault, '--output', link, '--vault-password-file', pw.path]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(lstatSync(link).isSymbolicLink());
+    assert.equal(box.read(target).toString(), 'through: link\n');
+    assert.equal(box.mode(target), 0o600);
+    const e = await cli(['encrypt', target, '--output', link, '--vault-password-file', pw.path]);
+    assert.equal(e.code, 0, e.stderr);
+    assert.ok(lstatSync(link).isSymbolicLink());
+    assert.match(box.read(target).toString(), /^\$ANSIBLE_VAULT;/);
+  });
+
   test('rekey and edit keep the owner and group (as root)', async (t) => {
     if (process.getuid?.() !== 0) {
       t.skip('needs root to chown');

@@ -61,7 +61,7 @@ export const decryptCommand: Command = {
         if (!positionals.length && ctx.stdin.isTTY) await write(ctx.stderr, 'Reading ciphertext input from stdin\n');
         const inputs = await readStdinInputs(files, ctx);
         await decryptFiles(
-          { inputs, secrets, output: outputTarget(ctx, values.output), stdout: ctx.stdout },
+          { inputs, secrets, output: await outputTarget(ctx, values.output), stdout: ctx.stdout },
           {
             onProgress: progressReporter(ctx, inputs.length),
             filterSecrets: headerSecretFilter(vaultSettings(ctx)),

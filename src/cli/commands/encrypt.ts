@@ -74,7 +74,7 @@ export const encryptCommand: Command = {
       if (!positionals.length && ctx.stdin.isTTY) await write(ctx.stderr, 'Reading plaintext input from stdin\n');
       const inputs = await readStdinInputs(files, ctx);
       await encryptFiles(
-        { inputs, secret, label: labelForSecret(secret), output: outputTarget(ctx, values.output), stdout: ctx.stdout },
+        { inputs, secret, label: labelForSecret(secret), output: await outputTarget(ctx, values.output), stdout: ctx.stdout },
         { onProgress: progressReporter(ctx, inputs.length) },
       );
       await reportSuccess(ctx, 'Encryption successful');
