@@ -37,6 +37,25 @@ Examples:
 `;
 }
 
+const SYSTEM_ERRORS: Record<string, string> = {
+  ENOSPC: 'no space left on device',
+  EPIPE: 'the reader went away (broken pipe)',
+  EIO: 'input/output error',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  ENOTDIR: 'a path component is not a directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+};
+
+/** An operating-system error no layer named (a failed write to stdout, say): exit 1 like any I/O error, in words. */
+function systemError(e: unknown): VaultsmithError | null {
+  const { code, syscall, path } = (e ?? {}) as NodeJS.ErrnoException;
+  if (!code || !(code in SYSTEM_ERRORS)) return null;
+  const where = path ? ` ${path}` : syscall === 'write' ? ' to the output' : '';
+  return new VaultsmithError('IO', `cannot ${syscall ?? 'complete the operation'}${where}: ${SYSTEM_ERRORS[code]}`, { cause: e });
+}
+
 /** Formats an error as ansible-vault does (`ERROR! ...`), plus an optional hint line. */
 export function formatError(e: VaultsmithError): string {
   const oneLine = e.message.replace(/\s*\n\s*/g, ' ');
@@ -80,9 +99,7 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     }
     return await cmd.run(rest, ctx);
   } catch (e) {
-    const err = isVaultsmithError(e)
-      ? e
-      : new VaultsmithError('INTERNAL', `unexpected error: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    const err = isVaultsmithError(e) ? e : (systemError(e) ?? new VaultsmithError('INTERNAL', `unexpected error: ${e instanceof Error ? e.message : String(e)}`, { cause: e }));
     await write(ctx.stderr, formatError(err)).catch(() => undefined);
     if (debug && e instanceof Error && e.stack) await write(ctx.stderr, `${e.stack}\n`).catch(() => undefined);
     return EXIT_CODES[err.code];

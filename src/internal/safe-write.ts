@@ -88,7 +88,11 @@ export function ioError(what: string, path: string, e: unknown): VaultsmithError
         ? 'permission denied'
         : code === 'EISDIR'
           ? 'is a directory'
-          : code ?? (e instanceof Error ? e.message : String(e));
+          : code === 'ENOTDIR'
+            ? 'a path component is not a directory'
+            : code === 'ENOSPC'
+              ? 'no space left on device'
+              : code ?? (e instanceof Error ? e.message : String(e));
   return new VaultsmithError('IO', `${what} ${path}: ${reason}`, { cause: e });
 }
 

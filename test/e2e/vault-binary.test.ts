@@ -68,6 +68,24 @@ describe('vaultsmith binary', () => {
     assert.equal(box.read(f).toString(), 'a: 1\n');
   });
 
+  test('a full disk behind stdout or a file used as a directory: one clear ERROR! line, exit 1', () => {
+    const f = box.file('bin-full.yml', 'full: disk\n');
+    assert.equal(bin(['encrypt', f, '--vault-password-file', pw.path]).code, 0);
+    const before = box.read(f);
+    const full = spawnSync('sh', ['-c', `'${process.execPath}' '${CLI}' view '${f}' --vault-password-file '${pw.path}' > /dev/full`], {
+      cwd: box.dir,
+      env: box.env,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(full.status, 1, full.stderr);
+    assert.equal(full.stderr, 'ERROR! cannot write to the output: no space left on device\n');
+    const notDir = bin(['decrypt', f, '--output', `${f}/out.txt`, '--vault-password-file', pw.path]);
+    assert.equal(notDir.code, 1);
+    assert.match(notDir.stderr, /^ERROR! cannot \w+ .*bin-full\.yml\/out\.txt: a path component is not a directory\n$/);
+    assert.deepEqual(box.read(f), before);
+  });
+
   test('a big file goes through the streaming core and round-trips', () => {
     const data = randomBytes(17 * 1024 * 1024);
     const f = box.file('big.bin', data);
