@@ -468,7 +468,7 @@ class VaultTextDecoder {
       const digit = HEX_VALUE[inner]!;
       if (digit < 0) {
         throw formatError(
-          `vault ciphertext is not hexadecimal: unexpected character '${printable(String.fromCharCode(inner))}' (line ${this.line})`,
+          `vault ciphertext is not hexadecimal: the hex pair ending on line ${this.line}, column ${this.column} decodes to '${printable(String.fromCharCode(inner))}' (a hex digit missing or extra before it shifts every pair after it)`,
         );
       }
       if (this.innerHigh < 0) {

@@ -271,3 +271,22 @@ test('the spilled ciphertext of a big decrypt is never visible on disk: not duri
     else process.env.TMPDIR = saved;
   }
 });
+
+test('a hex digit missing in the middle of a big vault: a clear error naming where the pairs go wrong', async () => {
+  const work = await fsp.mkdtemp(join(dir, 'odd-'));
+  await fsp.writeFile(join(work, 'plain'), randomBytes(300_000));
+  await encryptVaultFile(join(work, 'plain'), join(work, 'v'), secret);
+  const lines = (await fsp.readFile(join(work, 'v'), 'latin1')).split('\n');
+  const target = Math.floor(lines.length / 2);
+  lines[target] = lines[target]!.slice(0, 10) + lines[target]!.slice(11); // one digit gone
+  await fsp.writeFile(join(work, 'v'), lines.join('\n'));
+  const out = collect();
+  await assert.rejects(decryptVaultStream(join(work, 'v'), out.stream, [secret]), (e: Error & { code?: string }) => {
+    assert.equal(e.code, 'VAULT_FORMAT');
+    assert.match(e.message, /not hexadecimal: the hex pair ending on line \d+, column \d+ decodes to .*\(a hex digit missing or extra/);
+    const line = Number(/on line (\d+)/.exec(e.message)![1]);
+    assert.ok(line >= target + 1 && line <= target + 3, `line ${line} near the damaged line ${target + 1}`);
+    return true;
+  });
+  assert.equal(out.result().length, 0, 'nothing decrypted');
+});
