@@ -5,9 +5,10 @@
  * streaming core to keep memory bounded.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fsp, constants as fsc, readdirSync, rmSync } from 'node:fs';
+import { promises as fsp, constants as fsc, existsSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { Writable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { DecryptionFailedError, VaultsmithError } from '../errors.js';
 import { releaseHeldLocksSync, withFileLocks } from '../internal/file-lock.js';
 import { ioError, safeWrite } from '../internal/safe-write.js';
@@ -23,7 +24,51 @@ import type { VaultHeader, VaultSecret } from '../vault/types.js';
 export const STREAM_THRESHOLD_BYTES = 16 * 1024 * 1024;
 
 /** A file path, or bytes already read (stdin) with a display name. */
-export type VaultInput = { path: string; name?: string } | { name: string; data: Buffer };
+export type VaultInput =
+  | {
+      path: string;
+      name?: string;
+      /** Vault text read from stdin into an unlinked temp file (see spoolVaultText): never rewritten in place. */
+      spooled?: boolean;
+    }
+  | { name: string; data: Buffer };
+
+/**
+ * Reads vault text (ciphertext: nothing secret) from a stream, such as stdin. Up to the streaming
+ * threshold it stays in memory; beyond, it goes to a 0600 temp file that is unlinked at once and
+ * read back through its descriptor (`/proc/self/fd/N`), so big vaults piped in are decrypted with
+ * bounded memory and nothing is left on disk. `close` releases the file.
+ */
+export async function spoolVaultText(stream: Readable, name: string): Promise<{ input: VaultInput; close: () => Promise<void> }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let handle: fsp.FileHandle | null = null;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+      const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      if (!handle && size + data.length > STREAM_THRESHOLD_BYTES) {
+        const dir = await fsp.mkdtemp(join(tmpdir(), 'vaultsmith-stdin-'));
+        try {
+          handle = await fsp.open(join(dir, 'vault'), fsc.O_RDWR | fsc.O_CREAT | fsc.O_EXCL, 0o600);
+        } finally {
+          await fsp.rm(dir, { recursive: true, force: true });
+        }
+        for (const held of chunks) await handle.write(held);
+        chunks.length = 0;
+      }
+      size += data.length;
+      if (handle) await handle.write(data);
+      else chunks.push(data);
+    }
+  } catch (e) {
+    await handle?.close().catch(() => undefined);
+    throw e instanceof VaultsmithError ? e : ioError('cannot read', name, e);
+  }
+  if (!handle) return { input: { name, data: Buffer.concat(chunks) }, close: async () => undefined };
+  const open = handle;
+  const fdPath = existsSync('/proc/self/fd') ? `/proc/self/fd/${open.fd}` : `/dev/fd/${open.fd}`;
+  return { input: { path: fdPath, name, spooled: true }, close: () => open.close().catch(() => undefined) };
+}
 
 /** Where results go: back over the input, to one file, or to a stream (stdout). */
 export type VaultOutput = { kind: 'in-place' } | { kind: 'file'; path: string } | { kind: 'stream'; stream: Writable };
@@ -273,7 +318,7 @@ async function writeBatch(jobs: { write?: () => Promise<void>; stage?: () => Pro
 }
 
 function outputFor(target: VaultOutput, input: VaultInput, streamIfNoPath: Writable): VaultOutput {
-  if (target.kind === 'in-place' && !('path' in input)) return { kind: 'stream', stream: streamIfNoPath };
+  if (target.kind === 'in-place' && (!('path' in input) || input.spooled)) return { kind: 'stream', stream: streamIfNoPath };
   return target;
 }
 
@@ -283,7 +328,7 @@ function outputFor(target: VaultOutput, input: VaultInput, streamIfNoPath: Writa
  */
 function rewrittenPaths(inputs: VaultInput[], output: VaultOutput): string[] {
   if (output.kind === 'file') return [output.path];
-  if (output.kind === 'in-place') return inputs.flatMap((input) => ('path' in input ? [input.path] : []));
+  if (output.kind === 'in-place') return inputs.flatMap((input) => ('path' in input && !input.spooled ? [input.path] : []));
   return [];
 }
 

@@ -39,12 +39,17 @@ function bin(args: string[], input?: string | Buffer, env: NodeJS.ProcessEnv = {
 }
 
 /** Runs the binary under /usr/bin/python3 and reads the child's peak RSS (ru_maxrss, KiB); output discarded. */
-function peakRssKiB(args: string[]): { code: number; kib: number } {
+function peakRssKiB(args: string[], stdinPath = '/dev/null', env: NodeJS.ProcessEnv = {}): { code: number; kib: number } {
   const script =
     'import resource, subprocess, sys\n' +
-    'r = subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)\n' +
+    'r = subprocess.run(sys.argv[2:], stdin=open(sys.argv[1], "rb"), stdout=subprocess.DEVNULL)\n' +
     'print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)';
-  const r = spawnSync('/usr/bin/python3', ['-c', script, process.execPath, CLI, ...args], { cwd: box.dir, env: box.env, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync('/usr/bin/python3', ['-c', script, stdinPath, process.execPath, CLI, ...args], {
+    cwd: box.dir,
+    env: { ...box.env, ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   const [code, kib] = r.stdout.trim().split(' ').map(Number) as [number, number];
   return { code, kib };
 }
@@ -102,6 +107,19 @@ describe('vaultsmith binary', () => {
     const peak = peakRssKiB(['view', f, '--vault-password-file', pw.path]);
     assert.equal(peak.code, 0);
     assert.ok(peak.kib < 160 * 1024, `view of a ${statSync(f).size >> 20} MiB vault peaked at ${peak.kib >> 10} MiB`);
+    // Piped in, a big vault is spooled to an unlinked temp file and streamed: bounded memory, no litter.
+    const tmp = join(box.dir, 'stdin-tmp');
+    mkdirSync(tmp);
+    const piped = bin(['decrypt', '--vault-password-file', pw.path], readFileSync(f), { TMPDIR: tmp });
+    assert.equal(piped.code, 0, piped.stderr);
+    assert.ok(piped.stdout.equals(data), 'plaintext of a piped big vault differs');
+    const pipedPeak = peakRssKiB(['decrypt', '--vault-password-file', pw.path], f, { TMPDIR: tmp });
+    assert.equal(pipedPeak.code, 0);
+    assert.ok(pipedPeak.kib < 160 * 1024, `decrypt of a piped ${statSync(f).size >> 20} MiB vault peaked at ${pipedPeak.kib >> 10} MiB`);
+    const pipedView = bin(['view', '-', '--vault-password-file', pw.path], readFileSync(f), { TMPDIR: tmp });
+    assert.equal(pipedView.code, 0, pipedView.stderr);
+    assert.ok(pipedView.stdout.subarray(0, data.length).equals(data), 'view of a piped big vault differs');
+    assert.deepEqual(readdirSync(tmp), []);
     const dec = bin(['decrypt', f, '--vault-password-file', pw.path]);
     assert.equal(dec.code, 0, dec.stderr);
     assert.ok(readFileSync(f).equals(data));

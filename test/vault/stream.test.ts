@@ -217,10 +217,14 @@ test('rekeyVaultFile: a wrong password or a tampered vault leaves the file as it
   await fsp.writeFile(path, original);
   const next = { label: 'next', password: randomBytes(12) };
   await assert.rejects(rekeyVaultFile(path, path, [{ label: 'stream', password: Buffer.from('wrong') }], next), DecryptionFailedError);
-  // One flipped hex digit in the middle: the HMAC check fails before anything is re-encrypted.
+  // One ciphertext digit changed in the middle (outer pair "3d" -> "3(d+1)": still valid hex): the
+  // HMAC check fails before anything is re-encrypted.
   const lines = original.split('\n');
   const mid = Math.floor(lines.length / 2);
-  lines[mid] = (lines[mid]![0] === '3' ? '6' : '3') + lines[mid]!.slice(1);
+  const line = lines[mid]!;
+  let at = 0;
+  while (!(line[at] === '3' && line[at + 1]! >= '0' && line[at + 1]! <= '8')) at += 2;
+  lines[mid] = line.slice(0, at + 1) + String(Number(line[at + 1]) + 1) + line.slice(at + 2);
   await fsp.writeFile(join(work, 't'), lines.join('\n'));
   await assert.rejects(rekeyVaultFile(join(work, 't'), join(work, 't'), [secret], next), DecryptionFailedError);
   assert.equal(await fsp.readFile(path, 'latin1'), original);

@@ -19,7 +19,7 @@ import {
   withVaultAudit,
 } from '../vault-options.js';
 import type { VaultSecret } from '../../vault/types.js';
-import { readStdinInputs } from './encrypt.js';
+import { readVaultTextInputs } from './encrypt.js';
 
 const help = `Usage: vaultsmith decrypt [options] [FILE ...]
 
@@ -59,15 +59,19 @@ export const decryptCommand: Command = {
         secrets = await secretsForReading(values, ctx);
         note.secrets(secrets);
         if (!positionals.length && ctx.stdin.isTTY) await write(ctx.stderr, 'Reading ciphertext input from stdin\n');
-        const inputs = await readStdinInputs(files, ctx);
-        await decryptFiles(
-          { inputs, secrets, output: await outputTarget(ctx, values.output), stdout: ctx.stdout },
-          {
-            onProgress: progressReporter(ctx, inputs.length),
-            filterSecrets: headerSecretFilter(vaultSettings(ctx)),
-            inspectPlaintext: note.plaintext,
-          },
-        );
+        const { inputs, close } = await readVaultTextInputs(files, ctx);
+        try {
+          await decryptFiles(
+            { inputs, secrets, output: await outputTarget(ctx, values.output), stdout: ctx.stdout },
+            {
+              onProgress: progressReporter(ctx, inputs.length),
+              filterSecrets: headerSecretFilter(vaultSettings(ctx)),
+              inspectPlaintext: note.plaintext,
+            },
+          );
+        } finally {
+          await close();
+        }
       });
       await reportSuccess(ctx, 'Decryption successful');
       return 0;

@@ -1,6 +1,6 @@
 import { VaultsmithError } from '../../errors.js';
 import { readAll, wipeSecrets } from '../../secrets/index.js';
-import { encryptFiles, type VaultInput } from '../../services/vault-files.js';
+import { encryptFiles, spoolVaultText, type VaultInput } from '../../services/vault-files.js';
 import { parseCommandArgs } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { write } from '../output.js';
@@ -52,6 +52,25 @@ export async function readStdinInputs(args: string[], ctx: CliContext): Promise<
     }
   }
   return inputs;
+}
+
+/**
+ * readStdinInputs for vault text (decrypt, view): a big vault piped in is spooled to an unlinked
+ * temp file and streamed like a file, instead of being held in memory (see spoolVaultText).
+ * `close` must be called when the command is done.
+ */
+export async function readVaultTextInputs(args: string[], ctx: CliContext): Promise<{ inputs: VaultInput[]; close: () => Promise<void> }> {
+  const inputs: VaultInput[] = [];
+  let stdin: Awaited<ReturnType<typeof spoolVaultText>> | undefined;
+  for (const arg of args) {
+    if (arg === '-') {
+      stdin ??= await spoolVaultText(ctx.stdin, '-');
+      inputs.push(stdin.input);
+    } else {
+      inputs.push({ path: await resolveTarget(ctx, arg), name: arg });
+    }
+  }
+  return { inputs, close: async () => stdin?.close() };
 }
 
 export const encryptCommand: Command = {

@@ -17,7 +17,7 @@ import {
   withVaultAudit,
 } from '../vault-options.js';
 import type { VaultSecret } from '../../vault/types.js';
-import { readStdinInputs } from './encrypt.js';
+import { readVaultTextInputs } from './encrypt.js';
 import { findConflictMarkers } from '../../git/conflict-markers.js';
 
 const help = `Usage: vaultsmith view [options] FILE ...
@@ -96,12 +96,16 @@ export const viewCommand: Command = {
     const { values, positionals } = parseCommandArgs('view', args, VAULT_OPTIONS);
     checkVaultOptions('view', values);
     let secrets: VaultSecret[] = [];
+    // A big vault piped in is spooled; it is streamed out below, after the audit event.
+    let closeInputs: () => Promise<void> = async () => undefined;
     try {
       // The audit event is recorded before anything is revealed.
       const viewed = await withVaultAudit(ctx, 'view', positionals, async (note) => {
         secrets = await secretsForReading(values, ctx);
         note.secrets(secrets);
-        const inputs = await readStdinInputs(positionals, ctx);
+        const read = await readVaultTextInputs(positionals, ctx);
+        closeInputs = read.close;
+        const inputs = read.inputs;
         const files = await viewFiles(inputs, secrets, {
           onProgress: progressReporter(ctx, inputs.length),
           filterSecrets: headerSecretFilter(vaultSettings(ctx)),
@@ -116,6 +120,7 @@ export const viewCommand: Command = {
       return 0;
     } finally {
       wipeSecrets(secrets);
+      await closeInputs();
     }
   },
 };
