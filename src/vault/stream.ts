@@ -10,7 +10,7 @@
  *   written before the whole file is authenticated.
  */
 import { randomBytes } from 'node:crypto';
-import { constants as fsc, createWriteStream, promises as fsp, type Stats } from 'node:fs';
+import fs, { constants as fsc, createWriteStream, promises as fsp, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -789,7 +789,16 @@ async function writeFileAtomically(outputPath: string, produce: (output: Writabl
       throw ioError('cannot write', outputPath, e);
     }
     created = true;
-    const stream = createWriteStream('', { fd: handle.fd, autoClose: false, highWaterMark: 8 << 20 });
+    // The FileHandle owns the descriptor. A write stream closes its fd on destroy() even with
+    // autoClose: false, and a second close by the handle could then close a descriptor number
+    // another concurrent operation has reopened meanwhile (seen as a rare hang of the encryption
+    // after a refused one), so the stream gets a close that does nothing.
+    const stream = createWriteStream('', {
+      fd: handle.fd,
+      autoClose: false,
+      highWaterMark: 8 << 20,
+      fs: { open: fs.open, write: fs.write, writev: fs.writev, close: (_fd: number, done: (error: Error | null) => void) => done(null) },
+    });
     let streamError: unknown;
     stream.on('error', (e) => (streamError ??= e));
     const writeback = startEarlyWriteback(handle, stream);

@@ -2,7 +2,7 @@
 // spill-to-disk path, and never touch the output file when they fail.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { promises as fsp, readdirSync } from 'node:fs';
+import fs, { promises as fsp, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
@@ -293,4 +293,26 @@ test('a hex digit missing in the middle of a big vault: a clear error naming whe
     return true;
   });
   assert.equal(out.result().length, 0, 'nothing decrypted');
+});
+
+test('a file output descriptor is closed once, by its FileHandle: the write stream never closes it (a stray second close can hit a reused descriptor)', async () => {
+  const work = await fsp.mkdtemp(join(dir, 'fd-'));
+  await fsp.writeFile(join(work, 'plain'), randomBytes(3 * 1024 * 1024));
+  await fsp.writeFile(join(work, 'lookalike'), `$ANSIBLE_VAULT;1.1;AES256\n${'3'.repeat(3 * 1024 * 1024)}\n`);
+  const closedByStreams: number[] = [];
+  const original = fs.close;
+  fs.close = ((fd: number, ...rest: unknown[]) => {
+    closedByStreams.push(fd);
+    return (original as (...args: unknown[]) => void)(fd, ...rest);
+  }) as typeof fs.close;
+  try {
+    await encryptVaultFile(join(work, 'plain'), join(work, 'v'), secret);
+    await assert.rejects(encryptVaultFile(join(work, 'lookalike'), join(work, 'w'), secret), { code: 'ALREADY_ENCRYPTED' });
+    await decryptVaultFile(join(work, 'v'), join(work, 'out'), [secret]);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // a deferred stream close would land by now
+  } finally {
+    fs.close = original;
+  }
+  assert.deepEqual(closedByStreams, []);
+  assert.ok((await fsp.readFile(join(work, 'out'))).equals(await fsp.readFile(join(work, 'plain'))));
 });
