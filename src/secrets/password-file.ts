@@ -79,6 +79,22 @@ export async function readPasswordFileBytes(path: string): Promise<Buffer> {
   }
 }
 
+/** True when the file starts like something execve() runs itself: "#!" or an ELF header. */
+async function looksRunnable(path: string): Promise<boolean> {
+  let handle: fsp.FileHandle | undefined;
+  try {
+    handle = await fsp.open(path, 'r');
+    const head = Buffer.alloc(4);
+    const { bytesRead } = await handle.read(head, 0, 4, 0);
+    const start = head.subarray(0, bytesRead);
+    return start.subarray(0, 2).toString('latin1') === '#!' || start.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
+  } catch {
+    return true; // unreadable but executable: let the run report it
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
 export interface ScriptRun {
   stdin: Readable;
   env: NodeJS.ProcessEnv;
@@ -96,6 +112,16 @@ export async function runPasswordScript(
   label: string | null,
   options: ScriptRun,
 ): Promise<Buffer> {
+  const what0 = kind === 'client-script' ? 'vault password client script' : 'vault password script';
+  // Only a real program or a "#!" script is run. The C library would hand any other executable
+  // file to /bin/sh, running a plain password file (one with a stray executable bit) as shell
+  // commands and echoing the password in the shell's error. Ansible refuses such a file too.
+  if (!(await looksRunnable(path))) {
+    throw new VaultsmithError(
+      'PASSWORD_SOURCE',
+      `Problem running ${what0} ${path} (ENOEXEC: it is neither a "#!" script nor a program). If this is not a script, remove the executable bit from the file.`,
+    );
+  }
   const args = kind === 'client-script' && label ? ['--vault-id', label] : [];
   // Scripts may prompt on the terminal, so they share our real stdin when we have one.
   const stdinMode = options.stdin === process.stdin ? 'inherit' : 'ignore';

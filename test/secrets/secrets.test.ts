@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync, chmodSync, existsSync, readFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { spawnSync } from 'node:child_process';
 import {
@@ -172,6 +172,17 @@ describe('loadVaultSecrets: scripts', () => {
     await rejectsWith(loadVaultSecrets({ passwordFiles: [bad] }, ctxWith().ctx), 'PASSWORD_SOURCE', /Vault password script .*bad\.sh returned non-zero \(3\): broken/);
     const empty = file('empty.sh', '#!/bin/sh\necho\n', 0o700);
     await rejectsWith(loadVaultSecrets({ passwordFiles: [empty] }, ctxWith().ctx), 'PASSWORD_SOURCE', /Invalid vault password was provided from script/);
+  });
+
+  test('a plain password file with a stray executable bit is refused, never run by /bin/sh, and never echoed', async () => {
+    const marker = join(dirname(file('marker-dir-probe', '')), 'RAN-AS-SHELL');
+    const pw = `${newPassword()};touch ${marker};x`;
+    const plain = file('plain-exec.pass', `${pw}\n`, 0o755);
+    const error = await loadVaultSecrets({ passwordFiles: [plain] }, ctxWith().ctx).catch((e: unknown) => e);
+    assert.ok(error instanceof VaultsmithError && error.code === 'PASSWORD_SOURCE', String(error));
+    assert.match(error.message, /^Problem running vault password script .*plain-exec\.pass \(ENOEXEC.*\)\. If this is not a script, remove the executable bit from the file\.$/);
+    assert.ok(!error.message.includes(pw.slice(0, 8)), 'the password was echoed');
+    assert.equal(existsSync(marker), false, 'the file was run as shell commands');
   });
 
   test('*-client scripts get --vault-id <label>; exit 2 means unknown label', async () => {
