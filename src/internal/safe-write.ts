@@ -8,6 +8,12 @@ export interface SafeWriteOptions {
   mode?: number;
   /** Fail if the target exists (exclusive create semantics for the final name). */
   exclusive?: boolean;
+  /**
+   * Runs once the new content is durable in its temp file, just before it replaces the target: a
+   * read-modify-write caller checks here that nobody changed the target meanwhile (throwing aborts
+   * the write; the target stays as it is).
+   */
+  beforeReplace?: () => Promise<void>;
 }
 
 /** Makes a rename in `dir` durable; a no-op where the filesystem cannot fsync a directory. */
@@ -58,6 +64,7 @@ export async function safeWrite(path: string, data: string | Uint8Array, options
     }
     await fh.close();
     fh = undefined;
+    await options.beforeReplace?.();
     if (options.exclusive) {
       // link() fails if the target appeared meanwhile, unlike rename().
       await fsp.link(tmp, path);

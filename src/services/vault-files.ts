@@ -548,6 +548,28 @@ export async function viewFiles(inputs: VaultInput[], secrets: VaultSecret[], op
   );
 }
 
+/** What tells a rewritten file apart cheaply: a replaced file has a new inode, an edited one a new size or mtime. */
+interface FileIdentity {
+  ino: number;
+  size: number;
+  mtimeNs: bigint;
+}
+
+async function fileIdentity(path: string): Promise<FileIdentity> {
+  let st: import('node:fs').BigIntStats;
+  try {
+    st = await fsp.stat(path, { bigint: true });
+    if (st.isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
+  } catch (e) {
+    throw readError(path, e);
+  }
+  return { ino: Number(st.ino), size: Number(st.size), mtimeNs: st.mtimeNs };
+}
+
+function sameFile(a: FileIdentity, b: FileIdentity | null): boolean {
+  return b !== null && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs;
+}
+
 export interface RekeyFilesRequest {
   paths: string[];
   secrets: VaultSecret[];
@@ -567,8 +589,9 @@ export async function rekeyFiles(request: RekeyFilesRequest, options: FileOption
     let done = 0;
     const results = await Promise.allSettled(
       request.paths.map(async (path) => {
-        let prepared: { staged: StagedOutput; oldLabel: string | null };
-        if ((await fileSize(path)) >= STREAM_THRESHOLD_BYTES) {
+        let prepared: { staged: StagedOutput; oldLabel: string | null; seen: FileIdentity };
+        const seen = await fileIdentity(path);
+        if (seen.size >= STREAM_THRESHOLD_BYTES) {
           const head = await readHead(path);
           if (!headerLineIsVault(head)) throw notEncrypted(path);
           const header = parseVaultHeader(headerLine(head).toString('latin1'));
@@ -576,7 +599,7 @@ export async function rekeyFiles(request: RekeyFilesRequest, options: FileOption
           const staged = await stageOutput(path, 'keep', async (tmp) => {
             await rekeyVaultFile(path, tmp, secrets, request.newSecret, { label: request.newLabel, source: path });
           });
-          prepared = { staged, oldLabel: header.label };
+          prepared = { staged, oldLabel: header.label, seen };
         } else {
           const { plaintext, header } = await decryptOne({ path }, request.secrets, options);
           options.inspectPlaintext?.(plaintext);
@@ -586,7 +609,7 @@ export async function rekeyFiles(request: RekeyFilesRequest, options: FileOption
           } finally {
             plaintext.fill(0);
           }
-          prepared = { staged: await stageFile(path, vaultText, { onTemp: (tmp) => liveTemps.add(tmp) }), oldLabel: header.label };
+          prepared = { staged: await stageFile(path, vaultText, { onTemp: (tmp) => liveTemps.add(tmp) }), oldLabel: header.label, seen };
         }
         done += 1;
         options.onProgress?.(done, request.paths.length, path);
@@ -598,6 +621,16 @@ export async function rekeyFiles(request: RekeyFilesRequest, options: FileOption
     if (failure) {
       await discardStaged(prepared.map((p) => p.staged));
       throw failure.reason;
+    }
+    // Our locks keep vaultsmith out, not ansible-vault or an editor: a file rewritten since it was
+    // read would lose that change to the rekey, so then nothing is replaced.
+    for (const p of prepared) {
+      if (!sameFile(p.seen, await fileIdentity(p.staged.target).catch(() => null))) {
+        await discardStaged(prepared.map((q) => q.staged));
+        throw new VaultsmithError('CONFLICT', `${p.staged.target} was changed by another program during the rekey; no file was changed`, {
+          hint: 'run the command again',
+        });
+      }
     }
     await commitStagedFiles(prepared.map((p) => p.staged));
     for (const p of prepared) liveTemps.delete(p.staged.tmp);

@@ -163,6 +163,16 @@ function quoteChangedStringsForYaml11(doc: Document, valuesBefore: unknown): voi
   }
 }
 
+/** CONFLICT when `path` no longer holds `expected` (another tool rewrote it). */
+async function assertUnchangedOnDisk(path: string, expected: Buffer): Promise<void> {
+  const now = await readFileOrThrow(path);
+  if (!now.equals(expected)) {
+    throw new VaultsmithError('CONFLICT', `${path} was changed by another program while this command ran; nothing was written`, {
+      hint: 'run the command again (it will start from the new content)',
+    });
+  }
+}
+
 /**
  * Decrypts `vaultPath`, lets `mutate` edit the YAML document, re-encrypts with `label` and the secret
  * that opened it, and replaces the file atomically (mode and owner kept). Holds the file's lock
@@ -188,7 +198,9 @@ export async function updateVaultValues(
       const after = keepUntouchedLines(before, normalizedBefore, doc);
       if (after === before) return;
       const encrypted = await encryptVault(after, secret, { label });
-      await safeWrite(vaultPath, encrypted);
+      // Our lock keeps vaultsmith out, not ansible-vault or an editor: if the file changed since it
+      // was read, writing would silently undo that change (a rekey, say), so nothing is written.
+      await safeWrite(vaultPath, encrypted, { beforeReplace: () => assertUnchangedOnDisk(vaultPath, vaultText) });
     } finally {
       plaintext.fill(0);
     }

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { startForeignProcess } from '../helpers/tools.js';
 import { join } from 'node:path';
-import { decryptVault } from '../../src/vault/index.js';
+import { decryptVault, encryptVault } from '../../src/vault/index.js';
 import { createVaultFile, updateVaultValues } from '../../src/store/index.js';
 import { lockPathFor } from '../../src/internal/file-lock.js';
 import { requirePythonModule, runPythonJson } from '../helpers/python.js';
@@ -199,4 +199,27 @@ function parseVaultValuesMessage(body: string): string {
 test('a vault holding git conflict markers is refused with the marker lines named', () => {
   const text = 'a: 1\n<<<<<<< ours\nb: x\n=======\nb: y\n>>>>>>> theirs\n';
   assert.throws(() => parseVaultValues(text, 'vault.yml'), (e: Error & { code?: string }) => e.code === 'INPUT' && /unresolved git merge conflict markers \(lines 2, 4, 6\)/.test(e.message));
+});
+
+test('a change another program makes while a value is being set is not undone: CONFLICT, nothing written', async () => {
+  const { dir, path, secret } = setup();
+  try {
+    await createVaultFile(path, PLAINTEXT, secret, 'staging');
+    // Like `ansible-vault rekey` finishing between our read and our write.
+    const rekeyed = { label: 'staging', password: Buffer.from(`rekeyed-${Date.now()}`) };
+    let foreign: Buffer | undefined;
+    await assert.rejects(
+      updateVaultValues(path, [secret], 'staging', async (doc) => {
+        doc.set('vault_added', 'x');
+        const { plaintext } = await decryptVault(readFileSync(path), [secret]);
+        foreign = Buffer.from(await encryptVault(plaintext, rekeyed, { label: 'staging' }));
+        writeFileSync(path, foreign);
+      }),
+      (e: Error & { code?: string }) => e.code === 'CONFLICT' && /changed by another program/.test(e.message),
+    );
+    assert.ok(readFileSync(path).equals(foreign!), "the other program's rekey was undone");
+    assert.equal(existsSync(lockPathFor(path)), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
