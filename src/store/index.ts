@@ -9,6 +9,7 @@ import { VaultsmithError } from '../errors.js';
 import { withFileLock } from '../internal/file-lock.js';
 import { readFileOrThrow, safeWrite } from '../internal/safe-write.js';
 import { decryptVault, encryptVault, vaultYamlTag } from '../vault/index.js';
+import { changesMeaningInYaml11 } from '../vault/inline.js';
 import type { VaultSecret } from '../vault/types.js';
 
 /**
@@ -133,15 +134,7 @@ function keepUntouchedLines(original: string, normalizedBefore: string, edited: 
   return text;
 }
 
-/** True when a plain (unquoted) `text` would not be that string to YAML 1.1 (`yes`, `on`, `12:30`, `1_000`, `~`). */
-export function changesMeaningInYaml11(text: string): boolean {
-  try {
-    // logLevel silent: a warning (e.g. 'Unknown directive %...') would print the value to stderr.
-    return parse(text, { version: '1.1', logLevel: 'silent' }) !== text;
-  } catch {
-    return true;
-  }
-}
+export { changesMeaningInYaml11 } from '../vault/inline.js';
 
 /**
  * The yaml package prints YAML 1.2, where `yes`, `on`, `12:30` and `1_000` are plain strings; Ansible

@@ -2,7 +2,7 @@
  * Inline vault values in YAML (`key: !vault |` blocks, as `ansible-vault encrypt_string` prints).
  * See docs/FORMAT.md, "Inline values".
  */
-import { isPair, isScalar, parseDocument, Scalar, visit, type ScalarTag } from 'yaml';
+import { isPair, isScalar, parse, parseDocument, Scalar, visit, type ScalarTag } from 'yaml';
 import { stringifyString } from 'yaml/util';
 import { VaultsmithError } from '../errors.js';
 import { decryptVault } from './codec.js';
@@ -141,6 +141,19 @@ async function decryptNode(node: Scalar, secrets: VaultSecret[], source: string)
     node.value = plaintext.toString('base64');
     node.tag = 'tag:yaml.org,2002:binary';
   }
-  node.type = undefined;
+  // Ansible reads YAML 1.1, where a plain `yes`, `on` or `12:30` is a boolean or a number: quote
+  // such values so the printout means what the vault holds when it is loaded again.
+  node.type = typeof node.value === 'string' && changesMeaningInYaml11(node.value) ? Scalar.QUOTE_DOUBLE : undefined;
   plaintext.fill(0);
 }
+
+/** True when a plain (unquoted) `text` would not be that string to YAML 1.1 (`yes`, `on`, `12:30`, `1_000`, `~`). */
+export function changesMeaningInYaml11(text: string): boolean {
+  try {
+    // logLevel silent: a warning (e.g. 'Unknown directive %...') would print the value to stderr.
+    return parse(text, { version: '1.1', logLevel: 'silent' }) !== text;
+  } catch {
+    return true;
+  }
+}
+

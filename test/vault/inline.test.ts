@@ -2,7 +2,7 @@
 // with comments kept, and the `yaml` custom tag.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseDocument, stringify } from 'yaml';
+import { parse, parseDocument, stringify } from 'yaml';
 import { DecryptionFailedError } from '../../src/errors.js';
 import {
   decryptInlineYaml,
@@ -95,4 +95,20 @@ test('vaultYamlTag parses !vault values to VaultEncryptedValue and writes them b
   assert.match(fresh, /^token: !vault \|\n  \$ANSIBLE_VAULT;1\.1;AES256\n/);
   const back = parseDocument(fresh, { customTags: [vaultYamlTag] }).get('token') as VaultEncryptedValue;
   assert.equal(back.vaultText, text);
+});
+
+test('decryptInlineYaml quotes values that YAML 1.1 (Ansible) would read as booleans or numbers', async () => {
+  const lines = ['yes', 'on', 'No', '12:30', '1_000', '~', 'plain words', 'true'];
+  let yaml = '';
+  for (const [i, value] of lines.entries()) yaml += `${formatVaultString(await encryptVault(value, secret), { name: `v${i}` })}\n`;
+  const shown = await decryptInlineYaml(yaml, [secret]);
+  assert.match(shown, /^v0: "yes"$/m);
+  assert.match(shown, /^v1: "on"$/m);
+  assert.match(shown, /^v2: "No"$/m);
+  assert.match(shown, /^v3: "12:30"$/m);
+  assert.match(shown, /^v4: "1_000"$/m);
+  assert.match(shown, /^v5: "~"$/m);
+  assert.match(shown, /^v6: plain words$/m);
+  // Read back as YAML 1.1, every value is the string that was encrypted.
+  assert.deepEqual(Object.values(parse(shown, { version: '1.1' }) as Record<string, unknown>), lines);
 });
