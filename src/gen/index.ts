@@ -13,7 +13,7 @@ import { checkDjangoSecretKey, DJANGO_SECRET_KEY_MIN_LENGTH } from './validate.j
 
 export { randomString } from './random.js';
 export { CHARSETS, DJANGO_SECRET_KEY_CHARS, resolveCharset } from './charsets.js';
-export { quoteValue, formatAssignment, QUOTE_FORMATS, type QuoteFormat } from './quote.js';
+export { canQuote, quoteValue, formatAssignment, QUOTE_FORMATS, type QuoteFormat } from './quote.js';
 export {
   checkDjangoSecretKey,
   isFernetKey,

@@ -105,6 +105,16 @@ const YAML_KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
  * A whole assignment line: `name: "v"` (yaml), `NAME='v'` (dotenv, shell) or
  * `Environment="NAME=v"` (systemd: the whole assignment is quoted, as systemd.exec documents).
  */
+/** Whether quoteValue can quote `value` for `format` (a .env file cannot hold every string portably). */
+export function canQuote(value: string, format: QuoteFormat): boolean {
+  try {
+    quoteValue(value, format);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function formatAssignment(name: string, value: string, format: QuoteFormat): string {
   const pattern = format === 'yaml' ? YAML_KEY : ENV_NAME;
   if (!pattern.test(name)) {

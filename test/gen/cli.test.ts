@@ -105,6 +105,16 @@ test('a value that cannot be quoted portably prints nothing and fails', async ()
   assert.match(r.stderr, /^ERROR! value cannot be quoted portably for a \.env file/);
 });
 
+test('values the format cannot quote are drawn again: ascii-printable passwords for a .env file always print', async () => {
+  // About a third of 24-character ascii-printable passwords hold both a quote or backslash and a $.
+  const r = await runCli(['gen', 'password', '--charset', 'ascii-printable', '--length', '24', '--format', 'dotenv', '--count', '300']);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split('\n');
+  assert.equal(lines.length, 300);
+  for (const line of lines) assert.match(line, /^('[^'\n]{24}'|"([^"\\$]|\\["\\]){24}")$/);
+  assert.ok(lines.some((l) => l.startsWith('"')), 'some values need double quotes');
+});
+
 test('gen --help lists every kind with examples', async () => {
   const r = await runCli(['gen', '--help']);
   assert.equal(r.code, 0);

@@ -4,6 +4,7 @@ import {
   DEFAULT_PASSWORD_LENGTH,
   GENERATOR_KINDS,
   QUOTE_FORMATS,
+  canQuote,
   formatAssignment,
   generateSecret,
   generatorEntropyBits,
@@ -17,6 +18,8 @@ import type { Command } from '../context.js';
 import { write, writeJson } from '../output.js';
 
 const MAX_COUNT = 10000;
+/** Draws per value before giving up on a --format that cannot quote what the charset produces. */
+const MAX_REDRAWS = 1000;
 
 const help = `Usage: vaultsmith gen <kind> [N] [options]
 
@@ -42,7 +45,8 @@ Options:
                       characters, e.g. 'abcdef0123456789'
   --exclude CHARS     leave these characters out of the charset, e.g. --exclude '"\\$\`'
   --format FMT        quote the value for yaml, dotenv, systemd or shell; the Django alphabet's
-                      $ % # ( ) & * break unquoted .env files, systemd % specifiers and shells
+                      $ % # ( ) & * break unquoted .env files, systemd % specifiers and shells;
+                      a value the format cannot quote (' or \ with $ in .env) is drawn again
   --name NAME         with --format: print a whole assignment (NAME='...', name: "...",
                       Environment="NAME=...")
   --json              {"kind", "bits", "values", "formatted"?} on stdout
@@ -131,7 +135,13 @@ export const genCommand: Command = {
 
     const spec: GeneratorSpec = { kind, bytes, length, charset: values.charset, exclude: values.exclude };
     const generated: string[] = [];
-    for (let i = 0; i < count; i++) generated.push(generateSecret(spec));
+    for (let i = 0; i < count; i++) {
+      // A value the format cannot quote (e.g. ' and $ together for a .env file) is drawn again:
+      // the result stays uniform over the values that can be written.
+      let value = generateSecret(spec);
+      for (let attempt = 1; format && !canQuote(value, format) && attempt < MAX_REDRAWS; attempt++) value = generateSecret(spec);
+      generated.push(value);
+    }
     // Quote everything before printing anything, so a value that cannot be quoted prints nothing.
     const formatted = format
       ? generated.map((v) => (values.name !== undefined ? formatAssignment(values.name, v, format) : quoteValue(v, format)))
