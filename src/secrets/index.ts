@@ -96,8 +96,11 @@ async function promptForSecret(
     const line = await promptLine(ctx, prompt);
     if (line === null) {
       answers.forEach((a) => a.fill(0));
+      const confirming = answers.length > 0;
       throw new VaultsmithError('PASSWORD_SOURCE', `EOFError (ctrl-d) on prompt for (${label})`, {
-        hint: 'pipe the password on stdin or use --vault-id LABEL@FILE',
+        hint: confirming
+          ? 'a new password is asked twice: pipe it on two lines, or use --vault-id LABEL@FILE'
+          : 'pipe the password on stdin or use --vault-id LABEL@FILE',
       });
     }
     const password = Buffer.from(stripWhitespace(line));

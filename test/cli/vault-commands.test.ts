@@ -228,6 +228,11 @@ describe('encrypt / decrypt', () => {
     assert.equal(dec.code, 0, dec.stderr);
     assert.equal(dec.stdout, 'body\n');
     assertFailed(await cli(['decrypt', '-', '--ask-vault-pass'], ''), /EOFError \(ctrl-d\) on prompt/);
+    // A new password piped once: the hint says it is asked twice (not "pipe the password").
+    const once = box.file('prompt-once.yml', 'once: 1\n');
+    const single = await cli(['encrypt', once, '--vault-id', 'ci@prompt'], `${pw.password}\n`);
+    assertFailed(single, /EOFError \(ctrl-d\) on prompt for \(ci\)/, { untouched: [[once, Buffer.from('once: 1\n')]] });
+    assert.match(single.stderr, /\nhint: a new password is asked twice: pipe it on two lines/);
   });
 });
 
