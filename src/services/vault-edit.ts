@@ -71,13 +71,14 @@ interface PlaintextSession {
   editor: ChildProcess | null;
 }
 
-function interruptedError(signal: NodeJS.Signals): VaultsmithError {
-  return new VaultsmithError('EXTERNAL', `edit interrupted by ${signal}; the vault was left unchanged`);
+function interruptedError(signal: NodeJS.Signals, outcome = 'the vault was left unchanged'): VaultsmithError {
+  return new VaultsmithError('EXTERNAL', `edit interrupted by ${signal}; ${outcome}`);
 }
 
 /** Runs the editor on the session's file; fails if it cannot start, exits non-zero or is interrupted. */
-async function runEditor(session: PlaintextSession, ctx: EditorContext): Promise<void> {
-  if (session.interruptedBy) throw interruptedError(session.interruptedBy);
+/** `outcome` says what a failed editor run leaves behind ("nothing was created" for create). */
+async function runEditor(session: PlaintextSession, ctx: EditorContext, outcome = 'the vault was left unchanged'): Promise<void> {
+  if (session.interruptedBy) throw interruptedError(session.interruptedBy, outcome);
   const [program, ...args] = editorCommand(ctx.env, session.file) as [string, ...string[]];
   // The editor needs the real terminal; with captured streams (tests, pipes) its output goes to stderr.
   const interactive = ctx.stdin === process.stdin;
@@ -95,10 +96,10 @@ async function runEditor(session: PlaintextSession, ctx: EditorContext): Promise
         hint: 'set EDITOR to an editor that is installed',
       });
     });
-    if (session.interruptedBy) throw interruptedError(session.interruptedBy);
+    if (session.interruptedBy) throw interruptedError(session.interruptedBy, outcome);
     if (result.code !== 0) {
       const how = result.signal ? `was killed by ${result.signal}` : `exited with status ${result.code}`;
-      throw new VaultsmithError('EXTERNAL', `the editor (${program}) ${how}; the vault was left unchanged`);
+      throw new VaultsmithError('EXTERNAL', `the editor (${program}) ${how}; ${outcome}`);
     }
   } finally {
     session.editor = null;
@@ -241,7 +242,7 @@ export async function createVaultFile(request: CreateRequest, ctx: EditorContext
   if (exists) throw new VaultsmithError('INPUT', `${path} exists, please use 'edit' instead`);
   await withFileLock(path, () =>
     withPlaintextFile(path, Buffer.alloc(0), ctx, async (session) => {
-      await runEditor(session, ctx);
+      await runEditor(session, ctx, 'nothing was created');
       const content = await readEdited(session, 'nothing was created');
       try {
         // Ansible saves a created file even when left empty.

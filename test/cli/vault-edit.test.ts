@@ -111,6 +111,11 @@ describe('edit', () => {
     assert.equal(missing.code, 6);
     assert.match(missing.stderr, /^ERROR! Unable to execute the command ".*no-such-editor .*e4\.yml": ENOENT/);
     assert.deepEqual(box.read(v), before);
+    // create: there was no vault to leave unchanged.
+    const created = await cli(['create', 'e4-new.yml', '--vault-password-file', pw.path], { EDITOR: ed });
+    assert.equal(created.code, 6);
+    assert.match(created.stderr, /^ERROR! the editor \(.*fail-editor\.sh\) exited with status 1; nothing was created\n/);
+    assert.equal(existsSync(join(box.dir, 'e4-new.yml')), false);
   });
 
   test('wrong password, plaintext file and missing file fail without touching anything', async () => {
