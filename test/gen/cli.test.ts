@@ -92,9 +92,12 @@ test('usage errors: unknown kind, bad numbers, misplaced options (exit 2, one li
     assert.match(r.stderr, message);
     assert.equal(r.stdout, '');
   }
+  // Out of range is a usage error too (exit 2), like a malformed number.
   const short = await runCli(['gen', 'password', '--length', '4']);
-  assert.equal(short.code, 1);
+  assert.equal(short.code, 2);
   assert.match(short.stderr, /^ERROR! password: length must be an integer from 8/);
+  const emptyCharset = await runCli(['gen', 'password', '--charset', 'digits', '--exclude', '0123456789']);
+  assert.equal(emptyCharset.code, 2, emptyCharset.stderr);
 });
 
 test('a value that cannot be quoted portably prints nothing and fails', async () => {

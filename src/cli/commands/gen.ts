@@ -84,6 +84,16 @@ function quoteFormat(text: string | undefined): QuoteFormat | undefined {
   throw new VaultsmithError('USAGE', `gen: --format must be one of ${QUOTE_FORMATS.join(', ')}, not '${text}'`);
 }
 
+/** generateSecret, with an out-of-range size or an unusable charset reported as a usage error (exit 2), like a malformed option. */
+function drawChecked(spec: GeneratorSpec): string {
+  try {
+    return generateSecret(spec);
+  } catch (e) {
+    if (e instanceof VaultsmithError && e.code === 'INPUT') throw new VaultsmithError('USAGE', e.message, e.hint ? { hint: e.hint } : {});
+    throw e;
+  }
+}
+
 export const genCommand: Command = {
   name: 'gen',
   aliases: ['generate'],
@@ -138,7 +148,7 @@ export const genCommand: Command = {
     for (let i = 0; i < count; i++) {
       // A value the format cannot quote (e.g. ' and $ together for a .env file) is drawn again:
       // the result stays uniform over the values that can be written.
-      let value = generateSecret(spec);
+      let value = drawChecked(spec);
       for (let attempt = 1; format && !canQuote(value, format) && attempt < MAX_REDRAWS; attempt++) value = generateSecret(spec);
       generated.push(value);
     }
