@@ -210,3 +210,33 @@ test('postgres: a generator that could make a non-ASCII password is refused befo
   assert.equal(readText(join(project.dir, '.vaultsmith', 'rotation-test.json')), '', 'no journal');
   assert.ok(!('vaultsmith_pending' in (await project.readVault())), 'nothing stored');
 });
+
+test('fernet without reencrypt: finishing is refused and the old key kept (data under it stays readable); reencrypt: external finishes', async (t) => {
+  const oldKey = generateSecret({ kind: 'fernet' });
+  const manifest = (reencrypt?: unknown) => ({
+    secrets: {
+      field_key: { generate: 'fernet', rotation: { strategy: 'fernet', period: '365d', grace: '1s', ...(reencrypt ? { reencrypt } : {}) } },
+    },
+    variables: { FIELD_ENCRYPTION_KEY: { secret: 'field_key', services: ['django'] } },
+    services: { django: { restart: 'true' } },
+  });
+  const project = await makeProject(manifest(), { field_key: oldKey });
+  t.after(() => project.cleanup());
+  assert.equal((await runCli(['rotate', 'test', 'field_key'], { cwd: project.dir, env: project.env })).code, 0);
+  const during = String((await project.readVault()).field_key);
+  assert.equal(during.split(',')[1], oldKey);
+  const refused = await runCli(['rotate', 'test', 'field_key', '--resume', '--finish-now'], { cwd: project.dir, env: project.env });
+  assert.equal(refused.code, 3, refused.stderr);
+  assert.match(refused.stderr, /^ERROR! .*fernet: finishing would drop the old key of field_key, but the rotation has no reencrypt.*the old key was kept/);
+  assert.ok(!refused.stderr.includes(oldKey) && !refused.stdout.includes(oldKey), 'a key was printed');
+  assert.equal(String((await project.readVault()).field_key), during, 'the key list changed');
+  // The user declares that the application re-encrypts its data itself: finish drops the old key.
+  const { readFileSync, writeFileSync } = await import('node:fs');
+  const original = readFileSync(project.manifestPath, 'utf8');
+  const text = original.replace('grace: 1s', 'grace: 1s\n      reencrypt: external');
+  assert.notEqual(text, original, 'the grace line was not found in the manifest');
+  writeFileSync(project.manifestPath, text);
+  const fin = await runCli(['rotate', 'test', 'field_key', '--resume', '--finish-now'], { cwd: project.dir, env: project.env });
+  assert.equal(fin.code, 0, fin.stderr);
+  assert.equal(String((await project.readVault()).field_key), during.split(',')[0]);
+});

@@ -111,6 +111,14 @@ test('status: ages across init, set and rotate; overdue detection; Prometheus ou
   const inGrace = (await statusOf()).get('vault_field_encryption_key')!;
   assert.equal(inGrace.rotationInProgress, true, 'the 30d grace period shows as a rotation in progress');
   assert.ok(inGrace.ageSeconds < 120 && !inGrace.overdue, 'the delivered value counts from delivery, not from the old record');
+  // Dropping the old Fernet key needs a way to re-encrypt (the preset has none): refused until the
+  // manifest says the application re-encrypts its data itself.
+  const refused = await cli(['rotate', 'staging', '--resume', '--finish-now']);
+  assert.equal(refused.code, 3, refused.stderr);
+  assert.match(refused.stderr, /has no reencrypt/);
+  const withExternal = readFileSync(manifestPath, 'utf8').replace('strategy: fernet, period: 365d, grace: 30d }', 'strategy: fernet, period: 365d, grace: 30d, reencrypt: external }');
+  assert.notEqual(withExternal, readFileSync(manifestPath, 'utf8'), "the preset's fernet rotation line was not found");
+  writeFileSync(manifestPath, withExternal);
   const fin = await cli(['rotate', 'staging', '--resume', '--finish-now']);
   assert.equal(fin.code, 0, fin.stderr);
   const afterRotate = (await statusOf()).get('vault_field_encryption_key')!;

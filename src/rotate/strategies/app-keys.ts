@@ -74,7 +74,20 @@ export const fernetStrategy: RotationStrategy = {
   async finish(ctx, v) {
     const [primary] = splitKeyList(v.values[ctx.secretKey]);
     if (!primary) throw new VaultsmithError('INTERNAL', `fernet: ${ctx.secretKey} has no key`);
-    if (ctx.spec.reencrypt !== undefined) await reencryptColumns(ctx, String(v.values[ctx.secretKey]), v.values);
+    const reencrypt = ctx.spec.reencrypt;
+    // Dropping the old key makes every value still encrypted under it unreadable. Without a way to
+    // re-encrypt (or the user's word that the application does), finishing is refused, loudly, so
+    // a scheduled `rotate --due` cannot destroy data on its own.
+    if (reencrypt === undefined) {
+      throw new VaultsmithError(
+        'MANIFEST',
+        `fernet: finishing would drop the old key of ${ctx.secretKey}, but the rotation has no reencrypt: values encrypted under the old key would become unreadable; the old key was kept`,
+        {
+          hint: "add reencrypt: { columns: [{ table, column }] } to the rotation (docs/ROTATION.md), or reencrypt: external once the application re-encrypts its data itself, then rotate --resume",
+        },
+      );
+    }
+    if (reencrypt !== 'external') await reencryptColumns(ctx, String(v.values[ctx.secretKey]), v.values);
     ctx.log('fernet: dropped the old key from the key list');
     return { [ctx.secretKey]: primary };
   },
