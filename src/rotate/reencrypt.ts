@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { VaultsmithError } from '../errors.js';
 import { Fernet, fernetFromKeys } from '../fernet/index.js';
-import { loginFromContract } from './strategies/postgres.js';
+import { loginFromContract, PG_QUERY_TIMEOUT_MS } from './strategies/postgres.js';
 import { splitKeyList } from './key-list.js';
 import type { StrategyContext } from './types.js';
 
@@ -51,7 +51,11 @@ export async function reencryptColumns(ctx: StrategyContext, keyList: string, va
   const keys = splitKeyList(keyList);
   const primary = new Fernet(keys[0]!);
   const all = fernetFromKeys(keys);
-  const client = new pg.Client(ctx.adminUrl ? { connectionString: ctx.adminUrl } : loginFromContract(ctx, values));
+  const client = new pg.Client({
+    ...(ctx.adminUrl ? { connectionString: ctx.adminUrl } : loginFromContract(ctx, values)),
+    connectionTimeoutMillis: 10000,
+    query_timeout: PG_QUERY_TIMEOUT_MS,
+  });
   client.on('error', () => undefined);
   const progress = ((ctx.state.reencrypt ??= {}) as Record<string, string>);
   try {

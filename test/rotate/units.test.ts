@@ -65,3 +65,23 @@ test('redis: an unreachable server is reported with its address and reason, neve
     return true;
   });
 });
+
+test('redis: a server that accepts connections but never answers fails after the timeout instead of hanging', async () => {
+  const { createServer } = await import('node:net');
+  const sockets: import('node:net').Socket[] = [];
+  const silent = createServer((socket) => void sockets.push(socket)); // like a SIGSTOPped redis-server
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const port = (silent.address() as import('node:net').AddressInfo).port;
+  const started = Date.now();
+  try {
+    await assert.rejects(redisCanLogin(`redis://:secret-pw@127.0.0.1:${port}/0`, { timeoutMs: 300 }), (e: Error) => {
+      assert.equal(e.message, `redis: 127.0.0.1:${port} did not answer within 300 ms`);
+      assert.ok(!e.message.includes('secret-pw'));
+      return true;
+    });
+    assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    silent.close();
+  }
+});

@@ -14,6 +14,8 @@ export interface PgLogin {
 
 const INVALID_PASSWORD = '28P01';
 const INVALID_AUTHORIZATION = '28000';
+/** A query the server does not answer within this time fails (a stopped server must not hang a scheduled rotation). */
+export const PG_QUERY_TIMEOUT_MS = 60_000;
 
 function variableNames(ctx: StrategyContext) {
   const names = (ctx.spec.variables ?? {}) as Record<string, string>;
@@ -56,7 +58,7 @@ function pgError(what: string, e: unknown): VaultsmithError {
  * cannot be reached, so "unreachable" is never mistaken for "wrong password".
  */
 export async function pgCanLogin(login: PgLogin): Promise<boolean> {
-  const client = new pg.Client({ ...login, connectionTimeoutMillis: 10000 });
+  const client = new pg.Client({ ...login, connectionTimeoutMillis: 10000, query_timeout: PG_QUERY_TIMEOUT_MS });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -79,7 +81,7 @@ async function adminClient(ctx: StrategyContext, candidates: PgLogin[]): Promise
   const configs: pg.ClientConfig[] = ctx.adminUrl ? [{ connectionString: ctx.adminUrl }] : candidates;
   let lastError: unknown;
   for (const config of configs) {
-    const client = new pg.Client({ ...config, connectionTimeoutMillis: 10000 });
+    const client = new pg.Client({ ...config, connectionTimeoutMillis: 10000, query_timeout: PG_QUERY_TIMEOUT_MS });
     client.on('error', () => undefined);
     try {
       await client.connect();
@@ -229,7 +231,7 @@ export async function setupAlternatingRoles(
   adminUrl: string,
   options: { owner: string; roles: [string, string]; database?: string },
 ): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 10000 });
+  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 10000, query_timeout: PG_QUERY_TIMEOUT_MS });
   client.on('error', () => undefined);
   try {
     await client.connect();

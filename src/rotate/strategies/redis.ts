@@ -51,9 +51,21 @@ function connectFailure(e: unknown, eventError: string): unknown {
   return eventError ? new Error(eventError) : e;
 }
 
-function connectOnce(url: string): Redis {
+/** How long a connection or a command may take before the server counts as not answering. */
+export const REDIS_TIMEOUT_MS = 10_000;
+
+function connectOnce(url: string, timeoutMs = REDIS_TIMEOUT_MS): Redis {
   // No retries and no offline queue: a failed login must surface at once, not be retried forever.
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null, connectTimeout: 10000 });
+  // The command timeout covers a server that accepts the connection but never answers (stopped,
+  // overloaded): without it a scheduled rotation would wait forever holding its locks.
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+  });
   client.on('error', () => undefined);
   return client;
 }
@@ -61,8 +73,10 @@ function connectOnce(url: string): Redis {
 const AUTH_FAILURE = /WRONGPASS|NOAUTH|invalid username-password|invalid password/i;
 
 /** True when the server accepts the URL's credentials; throws when it cannot be reached. */
-export async function redisCanLogin(url: string): Promise<boolean> {
-  const client = connectOnce(url);
+export async function redisCanLogin(url: string, options: { timeoutMs?: number } = {}): Promise<boolean> {
+  const timeoutMs = options.timeoutMs ?? REDIS_TIMEOUT_MS;
+  const started = Date.now();
+  const client = connectOnce(url, timeoutMs);
   // A refused AUTH during connect surfaces as an 'error' event; connect() then only says "closed".
   let eventError = '';
   client.on('error', (e: Error) => (eventError = e.message));
@@ -71,6 +85,9 @@ export async function redisCanLogin(url: string): Promise<boolean> {
     return (await client.ping()) === 'PONG';
   } catch (e) {
     if (AUTH_FAILURE.test(`${e instanceof Error ? e.message : String(e)} ${eventError}`)) return false;
+    if (Date.now() - started >= timeoutMs) {
+      throw new VaultsmithError('EXTERNAL', `redis: ${endpointOf(url)} did not answer within ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`}`, { cause: e });
+    }
     throw redisError(`cannot connect to ${endpointOf(url)}`, connectFailure(e, eventError));
   } finally {
     client.disconnect();
