@@ -3,7 +3,7 @@ import { promises as fsp, constants as fsc } from 'node:fs';
 import { dirname } from 'node:path';
 import { VaultsmithError } from '../errors.js';
 import { safeWrite } from '../internal/safe-write.js';
-import { GENESIS, sealEvent, type AuditEvent, type ChainHead } from './event.js';
+import { GENESIS, macMatches, sealEvent, type AuditEvent, type ChainHead } from './event.js';
 
 /**
  * The JSON-lines sink. Events are appended (O_APPEND + fsync) rather than written through safeWrite:
@@ -155,6 +155,13 @@ export async function appendFileEvent(file: string, key: Buffer, body: Omit<Audi
   await preflightFileSink(file);
   return withAppendLock(file, async () => {
     const last = await readLastEvent(file);
+    // Sealing with another key than the log's would break the chain for everyone from here on
+    // (a teammate's different key file, a typo in VAULTSMITH_AUDIT_KEY_FILE): refuse, fail closed.
+    if (last && !macMatches(key, last)) {
+      throw new VaultsmithError('AUDIT', `the audit key does not match the key that sealed the last event of ${file}; refusing to extend the log`, {
+        hint: "use the team's audit key file (VAULTSMITH_AUDIT_KEY_FILE or audit.key_file), or run 'vaultsmith audit verify' if the log itself was changed",
+      });
+    }
     const event = sealEvent(key, body, last?.seq ?? 0, last?.mac ?? GENESIS);
     try {
       const fh = await fsp.open(file, fsc.O_WRONLY | fsc.O_APPEND | fsc.O_CREAT, 0o600);

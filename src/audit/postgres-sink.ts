@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { VaultsmithError } from '../errors.js';
-import { GENESIS, sealEvent, type AuditEvent } from './event.js';
+import { GENESIS, macMatches, sealEvent, type AuditEvent } from './event.js';
 import type { AuditPostgresConfig } from './config.js';
 
 /**
@@ -88,6 +88,12 @@ export async function appendPostgresEvent(
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`vaultsmith-audit:${config.table}`]);
     const last = await client.query<{ event: string }>(`SELECT event FROM ${config.table} ORDER BY seq DESC LIMIT 1`);
     const prev = last.rows[0] ? (JSON.parse(last.rows[0].event) as AuditEvent) : null;
+    // As for the file log: never extend a chain sealed with another key.
+    if (prev && !macMatches(key, prev)) {
+      throw new VaultsmithError('AUDIT', `the audit key does not match the key that sealed the last event in ${config.table}; refusing to extend the log`, {
+        hint: "use the team's audit key file (VAULTSMITH_AUDIT_KEY_FILE or audit.key_file)",
+      });
+    }
     const event = sealEvent(key, body, prev?.seq ?? 0, prev?.mac ?? GENESIS);
     await client.query(`INSERT INTO ${config.table} (seq, event) VALUES ($1, $2)`, [event.seq, JSON.stringify(event)]);
     await client.query('COMMIT');

@@ -179,3 +179,26 @@ test('a missing audit key next to an existing log is refused, not silently repla
     s.cleanup();
   }
 });
+
+test('an audit key other than the one that sealed the log is refused before anything is appended', async () => {
+  const { appendFileEvent, readFileEvents } = await import('../../src/audit/file-sink.js');
+  const { randomBytes } = await import('node:crypto');
+  const dir = mkdtempSync(join(tmpdir(), 'vs-audit-key-'));
+  try {
+    const file = join(dir, 'audit.jsonl');
+    const teamKey = randomBytes(32);
+    const body = { time: new Date().toISOString(), actor: { user: 'u', uid: 1, host: 'h', git_email: null }, command: 'get', env: 'staging', file: null, label: null, secrets: ['DB_NAME'], outcome: 'ok' as const };
+    await appendFileEvent(file, teamKey, body);
+    const before = readFileSync(file);
+    await assert.rejects(appendFileEvent(file, randomBytes(32), body), (e: unknown) => {
+      assert.ok(isVaultsmithError(e) && e.code === 'AUDIT', String(e));
+      assert.match((e as Error).message, /audit key does not match the key that sealed the last event/);
+      return true;
+    });
+    assert.ok(readFileSync(file).equals(before), 'the log was extended with the wrong key');
+    await appendFileEvent(file, teamKey, body);
+    assert.equal((await readFileEvents(file)).length, 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
