@@ -187,7 +187,7 @@ test('an audit key other than the one that sealed the log is refused before anyt
   try {
     const file = join(dir, 'audit.jsonl');
     const teamKey = randomBytes(32);
-    const body = { time: new Date().toISOString(), actor: { user: 'u', uid: 1, host: 'h', git_email: null }, command: 'get', env: 'staging', file: null, label: null, secrets: ['DB_NAME'], outcome: 'ok' as const };
+    const body = { time: new Date().toISOString(), actor: { user: 'u', uid: 1, host: 'h', git_email: null }, command: 'get', env: 'staging', file: null, label: null, secrets: ['DB_NAME'], outcome: 'ok' as const, error: null, version: 'test' };
     await appendFileEvent(file, teamKey, body);
     const before = readFileSync(file);
     await assert.rejects(appendFileEvent(file, randomBytes(32), body), (e: unknown) => {
