@@ -167,3 +167,19 @@ test('postgres: a vault credential the server already refuses is reported before
   assert.ok(!('vaultsmith_pending' in (await project.readVault())), 'nothing stored');
   assert.equal(readText(join(project.dir, '.vaultsmith', 'rotation-test.json')), '', 'no journal left');
 });
+
+test('postgres: a wrong administrative URL is reported before anything is stored; a retry needs no --abort', async (t) => {
+  if (!requireTool(t, PG_CTL)) return;
+  const { project } = await singleRoleProject('app_badadmin');
+  t.after(() => project.cleanup());
+  const wrong = new URL(server!.adminUrl);
+  wrong.password = `wrong-${Date.now()}`;
+  const r = await runCli(['rotate', 'test', 'db_password'], { cwd: project.dir, env: { ...project.env, VAULTSMITH_ADMIN_URL: wrong.toString() } });
+  assert.equal(r.code, 6, r.stderr);
+  assert.match(r.stderr, /^ERROR! postgres: the administrative URL was not accepted/m);
+  assert.ok(!r.stderr.includes(wrong.password), 'the URL password was printed');
+  assert.ok(!('vaultsmith_pending' in (await project.readVault())), 'nothing stored');
+  assert.equal(readText(join(project.dir, '.vaultsmith', 'rotation-test.json')), '', 'no journal left');
+  const retry = await runCli(['rotate', 'test', 'db_password'], { cwd: project.dir, env: project.env });
+  assert.equal(retry.code, 0, retry.stderr);
+});

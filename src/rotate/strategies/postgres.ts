@@ -113,6 +113,17 @@ export async function setRoleVerifier(client: pg.Client, role: string, password:
   await client.query(`ALTER ROLE ${identifier} PASSWORD '${verifier}'`);
 }
 
+/**
+ * Before anything is stored: the current login works, and a given administrative URL is accepted
+ * too (a wrong one used to surface only after the pending value was stored, leaving a rotation to
+ * abort by hand).
+ */
+async function acceptsWithAdmin(ctx: StrategyContext, values: RotationValues['values']): Promise<boolean> {
+  if (!(await pgCanLogin(loginFromContract(ctx, values)))) return false;
+  if (ctx.adminUrl) await (await adminClient(ctx, [])).end().catch(() => undefined);
+  return true;
+}
+
 async function withAdmin<T>(ctx: StrategyContext, candidates: PgLogin[], fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = await adminClient(ctx, candidates);
   try {
@@ -156,7 +167,7 @@ export const postgresStrategy: RotationStrategy = {
     ctx.log(`postgres: restored the previous password of role ${current.user}`);
   },
   async accepts(ctx, values) {
-    return pgCanLogin(loginFromContract(ctx, values));
+    return acceptsWithAdmin(ctx, values);
   },
 };
 
@@ -218,7 +229,7 @@ export const postgresAlternatingStrategy: RotationStrategy = {
     ctx.log(`postgres: cleared the password of standby role ${other}`);
   },
   async accepts(ctx, values) {
-    return pgCanLogin(loginFromContract(ctx, values));
+    return acceptsWithAdmin(ctx, values);
   },
 };
 
