@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { type PodmanSecretBinding, quadletDropInPath, renderQuadletDropIn } from '../deliver/quadlet.js';
 import { VaultsmithError } from '../errors.js';
 import { ioError, safeWrite } from '../internal/safe-write.js';
+import { withAudit } from '../audit/index.js';
 import { type EnvironmentContext, loadManifest, openEnvironment, renderVariables } from '../manifest/index.js';
 import { wipeSecrets } from '../secrets/index.js';
 
@@ -33,15 +34,26 @@ export interface PodmanQuadletResult {
 
 export async function podmanQuadlet(request: PodmanQuadletRequest, ctx: EnvironmentContext): Promise<PodmanQuadletResult> {
   const loaded = await loadManifest({ cwd: ctx.cwd, ...(request.manifestPath ? { path: request.manifestPath } : {}) });
-  const opened = await openEnvironment(loaded, request.environment, ctx);
-  let bindings: PodmanSecretBinding[];
-  try {
-    bindings = renderVariables(loaded, request.environment, opened.values, { service: request.service }).flatMap((v) =>
-      v.podman ? [v.podman] : [],
-    );
-  } finally {
-    wipeSecrets(opened.secrets);
-  }
+  // The vault is opened (to render the service's variables), so the access is audited like
+  // `podman sync --dry-run`, although only secret names come out.
+  const bindings = await withAudit(
+    ctx,
+    { command: 'podman quadlet', env: request.environment },
+    async (note) => {
+      const opened = await openEnvironment(loaded, request.environment, ctx);
+      try {
+        note.set({ file: opened.vaultPath, label: opened.header.label ?? opened.label });
+        const found: PodmanSecretBinding[] = renderVariables(loaded, request.environment, opened.values, { service: request.service }).flatMap((v) =>
+          v.podman ? [v.podman] : [],
+        );
+        note.set({ secrets: found.map((b) => b.secret) });
+        return found;
+      } finally {
+        wipeSecrets(opened.secrets);
+      }
+    },
+    request.manifestPath ? { manifestPath: request.manifestPath } : {},
+  );
   if (bindings.length === 0) {
     throw new VaultsmithError('MANIFEST', `no variable of service '${request.service}' names a podman secret in ${loaded.path}`, {
       hint: 'add podman: { secret: NAME } to the variables the service should get as Podman secrets',

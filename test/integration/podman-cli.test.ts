@@ -204,6 +204,12 @@ ${withTls ? `  TLS_KEY:
     assert.equal(readFileSync(join(quadletDir, 'django.container'), 'utf8'), '[Container]\nImage=example/django\n', 'unit untouched');
     const again = await cli('podman', 'quadlet', 'production', '--service', 'django', '--write', quadletDir);
     assert.equal(again.stdout, `up to date: ${dropIn}\n`);
+    // It opened the vault, so each run is in the audit log (names only).
+    const events = readFileSync(join(store.dir, 'state', 'vaultsmith', 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { command: string; env: string; secrets: string[] });
+    const quadlets = events.filter((e) => e.command === 'podman quadlet');
+    assert.equal(quadlets.length, 4);
+    assert.deepEqual(quadlets[0]!.secrets, ['db_password', 'django_secret_key', 'redis_url']);
+    assert.equal(quadlets[0]!.env, 'production');
   });
 
   test('--url syncs through podman system service without running the podman CLI', async (t) => {
