@@ -173,7 +173,7 @@ class RecycledBuffers {
  * stream of our own, which is done with a chunk when its write callback runs; other streams (a
  * PassThrough, say) may keep a reference to each chunk, so they get fresh ones.
  */
-function hexSink(output: Writable, writer: OuterHexWriter, recycle: boolean): (ciphertext: Buffer) => Promise<void> {
+function hexSink(output: Writable, writer: OuterHexWriter, recycle: boolean): CiphertextSink {
   if (!recycle) return (ciphertext) => writeTo(output, writer.pushCiphertext(ciphertext));
   const pool = new RecycledBuffers(OuterHexWriter.encodedLengthBound(READ_CHUNK + 2 * AES_BLOCK), 4);
   return async (ciphertext) => {
@@ -184,34 +184,52 @@ function hexSink(output: Writable, writer: OuterHexWriter, recycle: boolean): (c
   };
 }
 
+type CiphertextSink = (ciphertext: Buffer) => Promise<void>;
+
+/**
+ * AES-256-CTR and the HMAC over plaintext pushed in order; each ciphertext chunk, then the padded
+ * tail, goes to `sink`. `push` encrypts before it returns, so the caller may reuse or wipe the
+ * plaintext at once.
+ */
+function plaintextEncryptor(keys: VaultKeys, sink: CiphertextSink | null) {
+  const cipher = createVaultCipher(keys);
+  const hmac = createVaultHmac(keys);
+  let length = 0;
+  return {
+    push(plaintext: Uint8Array): Promise<void> {
+      length += plaintext.length;
+      const ciphertext = cipher.update(plaintext);
+      hmac.update(ciphertext);
+      return sink ? sink(ciphertext) : Promise.resolve();
+    },
+    /** Pads, encrypts the tail and returns the HMAC of all the ciphertext. */
+    async finish(): Promise<Buffer> {
+      const tail = Buffer.concat([cipher.update(pkcs7Padding(length)), cipher.final()]);
+      hmac.update(tail);
+      if (sink) await sink(tail);
+      return hmac.digest();
+    },
+  };
+}
+
 /**
  * One encryption pass over the plaintext file: returns the HMAC of the ciphertext and Ansible's
  * is_encrypted verdict on the input; hands each ciphertext chunk (padding included) to `sink`.
  */
-async function encryptPass(
-  inputPath: string,
-  keys: VaultKeys,
-  sink: ((ciphertext: Buffer) => Promise<void>) | null,
-): Promise<{ hmac: Buffer; looksEncrypted: boolean }> {
-  const cipher = createVaultCipher(keys);
-  const hmac = createVaultHmac(keys);
-  let length = 0;
+async function encryptPass(inputPath: string, keys: VaultKeys, sink: CiphertextSink | null): Promise<{ hmac: Buffer; looksEncrypted: boolean }> {
+  const encryptor = plaintextEncryptor(keys, sink);
+  let first = true;
   let startsWithMagic = false;
   let ascii = true;
   for await (const chunk of readChunks(inputPath)) {
-    if (length === 0) startsWithMagic = chunk.toString('latin1', 0, VAULT_MAGIC.length) === VAULT_MAGIC;
+    if (first) startsWithMagic = chunk.toString('latin1', 0, VAULT_MAGIC.length) === VAULT_MAGIC;
+    first = false;
     if (startsWithMagic && ascii) {
       for (let i = 0; i < chunk.length; i++) if (chunk[i]! > 0x7f) ascii = false;
     }
-    length += chunk.length;
-    const ciphertext = cipher.update(chunk);
-    hmac.update(ciphertext);
-    if (sink) await sink(ciphertext);
+    await encryptor.push(chunk);
   }
-  const tail = Buffer.concat([cipher.update(pkcs7Padding(length)), cipher.final()]);
-  hmac.update(tail);
-  if (sink) await sink(tail);
-  return { hmac: hmac.digest(), looksEncrypted: startsWithMagic && ascii };
+  return { hmac: await encryptor.finish(), looksEncrypted: startsWithMagic && ascii };
 }
 
 interface EncryptPlan {
@@ -268,19 +286,24 @@ function inputChanged(inputPath: string): VaultsmithError {
 }
 
 /**
- * Single-pass variant for a file we own: writes a placeholder HMAC, streams the ciphertext, and
- * returns the real head to be written over the placeholder (same length) at position 0. `output`
- * is writeFileAtomically's fs.WriteStream, so output buffers are recycled (see hexSink).
+ * Single-pass encryption into a file we own: writes a placeholder HMAC, lets `encrypt` stream the
+ * ciphertext through the hex sink (returning its HMAC), and returns the real head to be written over
+ * the placeholder (same length) at position 0. `output` is writeFileAtomically's fs.WriteStream, so
+ * output buffers are recycled (see hexSink).
  */
-async function encryptIntoOwnedFile(inputPath: string, output: Writable, secret: VaultSecret, options: EncryptVaultOptions): Promise<Patch[]> {
+async function encryptIntoOwnedFile(
+  output: Writable,
+  secret: VaultSecret,
+  options: EncryptVaultOptions,
+  encrypt: (keys: VaultKeys, sink: CiphertextSink) => Promise<Buffer>,
+): Promise<Patch[]> {
   const plan = await planEncryption(secret, options);
   try {
     await writeTo(output, plan.head(Buffer.alloc(32)));
     const writer = writerAfterHead(plan);
-    const result = await encryptPass(inputPath, plan.keys, hexSink(output, writer, true));
-    if (result.looksEncrypted) throw alreadyEncryptedError(inputPath);
+    const hmac = await encrypt(plan.keys, hexSink(output, writer, true));
     await writeTo(output, writer.finish());
-    return [{ position: 0, data: plan.head(result.hmac) }];
+    return [{ position: 0, data: plan.head(hmac) }];
   } finally {
     wipeKeys(plan.keys);
   }
@@ -849,7 +872,13 @@ export async function encryptVaultFile(
   options: EncryptVaultOptions = {},
 ): Promise<void> {
   // The temp file is ours, so one pass suffices: the HMAC is patched in at the end.
-  await writeFileAtomically(outputPath, (output) => encryptIntoOwnedFile(inputPath, output, secret, options));
+  await writeFileAtomically(outputPath, (output) =>
+    encryptIntoOwnedFile(output, secret, options, async (keys, sink) => {
+      const result = await encryptPass(inputPath, keys, sink);
+      if (result.looksEncrypted) throw alreadyEncryptedError(inputPath);
+      return result.hmac;
+    }),
+  );
 }
 
 /**
@@ -868,23 +897,16 @@ export async function rekeyVaultFile(
   options: EncryptVaultOptions & StreamDecryptOptions = {},
 ): Promise<{ header: VaultHeader; secret: VaultSecret }> {
   let opened: { header: VaultHeader; secret: VaultSecret } | undefined;
-  await writeFileAtomically(outputPath, async (output) => {
-    const plan = await planEncryption(newSecret, options);
-    try {
-      await writeTo(output, plan.head(Buffer.alloc(32)));
-      const writer = writerAfterHead(plan);
-      const sink = hexSink(output, writer, true);
-      const cipher = createVaultCipher(plan.keys);
-      const hmac = createVaultHmac(plan.keys);
-      let length = 0;
-      // decryptVaultStream hands over each plaintext chunk (it keeps no reference), so it is wiped here.
+  await writeFileAtomically(outputPath, (output) =>
+    encryptIntoOwnedFile(output, newSecret, options, async (keys, sink) => {
+      const encryptor = plaintextEncryptor(keys, sink);
+      // decryptVaultStream hands over each plaintext chunk (it keeps no reference), so it is wiped
+      // as soon as it is encrypted.
       const reencrypt = new Writable({
         write(chunk: Buffer, _encoding, done) {
-          length += chunk.length;
-          const ciphertext = cipher.update(chunk);
+          const pushed = encryptor.push(chunk);
           chunk.fill(0);
-          hmac.update(ciphertext);
-          sink(ciphertext).then(() => done(), done);
+          pushed.then(() => done(), done);
         },
       });
       try {
@@ -894,15 +916,9 @@ export async function rekeyVaultFile(
       } finally {
         reencrypt.destroy();
       }
-      const tail = Buffer.concat([cipher.update(pkcs7Padding(length)), cipher.final()]);
-      hmac.update(tail);
-      await sink(tail);
-      await writeTo(output, writer.finish());
-      return [{ position: 0, data: plan.head(hmac.digest()) }];
-    } finally {
-      wipeKeys(plan.keys);
-    }
-  });
+      return encryptor.finish();
+    }),
+  );
   return opened!;
 }
 
