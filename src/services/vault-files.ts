@@ -102,13 +102,7 @@ function readError(name: string, e: unknown): VaultsmithError {
 }
 
 async function fileSize(path: string, name = path): Promise<number> {
-  try {
-    const st = await fsp.stat(path);
-    if (st.isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
-    return st.size;
-  } catch (e) {
-    throw readError(name, e);
-  }
+  return (await fileIdentity(path, name)).size;
 }
 
 async function readInput(input: VaultInput): Promise<Buffer> {
@@ -273,21 +267,13 @@ async function withTempCleanupOnSignal<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Renames every staged output over its target, then fsyncs each directory once. */
+/** Renames every staged output over its target, then fsyncs each directory once (staged-write's commit). */
 async function commitStaged(staged: StagedOutput[]): Promise<void> {
-  for (const [i, s] of staged.entries()) {
-    try {
-      await fsp.rename(s.tmp, s.target);
-      liveTemps.delete(s.tmp);
-    } catch (e) {
-      await discardStaged(staged.slice(i));
-      throw ioError('cannot write', s.target, e);
-    }
-  }
-  for (const dir of new Set(staged.map((s) => dirname(s.target)))) {
-    const handle = await fsp.open(dir, fsc.O_RDONLY).catch(() => undefined);
-    await handle?.sync().catch(() => undefined);
-    await handle?.close().catch(() => undefined);
+  try {
+    await commitStagedFiles(staged);
+  } finally {
+    // Renamed or, after a failed rename, removed: no longer for the signal handler to clean.
+    for (const s of staged) liveTemps.delete(s.tmp);
   }
 }
 
@@ -555,13 +541,13 @@ interface FileIdentity {
   mtimeNs: bigint;
 }
 
-async function fileIdentity(path: string): Promise<FileIdentity> {
+async function fileIdentity(path: string, name = path): Promise<FileIdentity> {
   let st: import('node:fs').BigIntStats;
   try {
     st = await fsp.stat(path, { bigint: true });
     if (st.isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
   } catch (e) {
-    throw readError(path, e);
+    throw readError(name, e);
   }
   return { ino: Number(st.ino), size: Number(st.size), mtimeNs: st.mtimeNs };
 }
@@ -632,8 +618,7 @@ export async function rekeyFiles(request: RekeyFilesRequest, options: FileOption
         });
       }
     }
-    await commitStagedFiles(prepared.map((p) => p.staged));
-    for (const p of prepared) liveTemps.delete(p.staged.tmp);
+    await commitStaged(prepared.map((p) => p.staged));
     return { files: prepared.map((p) => ({ name: p.staged.target, oldLabel: p.oldLabel })) };
   }));
 }
