@@ -112,20 +112,19 @@ export async function runPasswordScript(
   label: string | null,
   options: ScriptRun,
 ): Promise<Buffer> {
-  const what0 = kind === 'client-script' ? 'vault password client script' : 'vault password script';
+  const what = kind === 'client-script' ? 'Vault password client script' : 'Vault password script';
   // Only a real program or a "#!" script is run. The C library would hand any other executable
   // file to /bin/sh, running a plain password file (one with a stray executable bit) as shell
   // commands and echoing the password in the shell's error. Ansible refuses such a file too.
   if (!(await looksRunnable(path))) {
     throw new VaultsmithError(
       'PASSWORD_SOURCE',
-      `Problem running ${what0} ${path} (ENOEXEC: it is neither a "#!" script nor a program). If this is not a script, remove the executable bit from the file.`,
+      `Problem running ${what.toLowerCase()} ${path} (ENOEXEC: it is neither a "#!" script nor a program). If this is not a script, remove the executable bit from the file.`,
     );
   }
   const args = kind === 'client-script' && label ? ['--vault-id', label] : [];
   // Scripts may prompt on the terminal, so they share our real stdin when we have one.
   const stdinMode = options.stdin === process.stdin ? 'inherit' : 'ignore';
-  const what = kind === 'client-script' ? 'Vault password client script' : 'Vault password script';
   const { code, stdout, stderr, spawnError } = await new Promise<{
     code: number | null;
     stdout: Buffer;

@@ -16,7 +16,8 @@ import { expectedTemplateValue, templatedKeysInOrder, valueForEnvironment } from
 import type { Manifest, SecretSpec } from '../manifest/schema.js';
 import { recordSecretChanges } from '../rotate/history.js';
 import { wipeSecrets } from '../secrets/index.js';
-import { changesMeaningInYaml11, createVaultFile } from '../store/index.js';
+import { createVaultFile } from '../store/index.js';
+import { changesMeaningInYaml11 } from '../vault/inline.js';
 import { displayPath } from './check.js';
 import { ensureGitignoreLine, findRepositoryRoot, isIgnored, isInside } from './repository.js';
 

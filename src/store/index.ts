@@ -4,7 +4,7 @@
  * under an advisory lock. Plaintext exists only in memory.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { isMap, isScalar, parse, parseDocument, Scalar, type Document } from 'yaml';
+import { isMap, isScalar, parseDocument, Scalar, type Document } from 'yaml';
 import { VaultsmithError } from '../errors.js';
 import { withFileLock } from '../internal/file-lock.js';
 import { readFileOrThrow, safeWrite } from '../internal/safe-write.js';
@@ -133,8 +133,6 @@ function keepUntouchedLines(original: string, normalizedBefore: string, edited: 
   if (check.errors.length || !isDeepStrictEqual(check.toJS(), edited.toJS())) return normalizedAfter;
   return text;
 }
-
-export { changesMeaningInYaml11 } from '../vault/inline.js';
 
 /**
  * The yaml package prints YAML 1.2, where `yes`, `on`, `12:30` and `1_000` are plain strings; Ansible
