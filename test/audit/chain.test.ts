@@ -3,20 +3,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { abbreviateFileList, listAuditEvents, preflightAudit, recordAudit, secretNamesOf, verifyAudit, withAudit, type AuditEvent } from '../../src/audit/index.js';
+import { abbreviateFileList, listAuditEvents, preflightAudit, recordAudit, secretNamesOf, verifyAudit, withAudit } from '../../src/audit/index.js';
 import { isVaultsmithError } from '../../src/errors.js';
+import { auditSandbox, readAuditLog } from '../helpers/audit.js';
 import { runCli } from '../helpers/cli.js';
 
 function setup() {
-  const dir = mkdtempSync(join(tmpdir(), 'vs-audit-'));
-  const env = {
-    PATH: process.env.PATH,
-    HOME: join(dir, 'home'),
-    XDG_STATE_HOME: join(dir, 'state'),
-    XDG_CONFIG_HOME: join(dir, 'config'),
-  };
-  const log = join(dir, 'state', 'vaultsmith', 'audit.jsonl');
-  return { dir, env, ctx: { env, cwd: dir }, log, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  const sandbox = auditSandbox('vs-audit-');
+  return { ...sandbox, ctx: { env: sandbox.env, cwd: sandbox.dir } };
 }
 
 async function recordFive(ctx: { env: NodeJS.ProcessEnv; cwd: string }) {
@@ -33,7 +27,7 @@ test('events land in the state directory, chained, with key file 0600 and no val
   const s = setup();
   try {
     await recordFive(s.ctx);
-    const events = lines(s.log).map((l) => JSON.parse(l) as AuditEvent);
+    const events = readAuditLog(s.log);
     assert.equal(events.length, 5);
     assert.deepEqual(events.map((e) => e.seq), [1, 2, 3, 4, 5]);
     assert.equal(events[1]!.prev, events[0]!.mac);
@@ -118,7 +112,7 @@ test('withAudit records denied outcomes with the error code and the CLI lists th
       }),
     );
     await withAudit(s.ctx, { command: 'get', env: 'staging' }, async (note) => note.set({ secrets: ['db_password'] }));
-    const events = lines(s.log).map((l) => JSON.parse(l) as AuditEvent);
+    const events = readAuditLog(s.log);
     assert.equal(events[0]!.outcome, 'denied');
     assert.equal(events[0]!.error, 'DECRYPT_FAILED');
     assert.equal(events[1]!.outcome, 'ok');

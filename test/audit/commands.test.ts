@@ -1,36 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AuditEvent } from '../../src/audit/index.js';
+import { auditSandbox, readAuditLog } from '../helpers/audit.js';
 import { runCli } from '../helpers/cli.js';
 
 // The environment commands (get, set, unset, env, exec) reveal or change secrets too: each must leave
 // one event naming keys only, and must be refused when the audit sink cannot be written.
 
 function project() {
-  const dir = mkdtempSync(join(tmpdir(), 'vs-audit-cmd-'));
-  const root = join(dir, 'project');
+  const sandbox = auditSandbox('vs-audit-cmd-');
+  const root = join(sandbox.dir, 'project');
   mkdirSync(root);
-  mkdirSync(join(dir, 'home'));
-  const env = {
-    PATH: process.env.PATH,
-    HOME: join(dir, 'home'),
-    XDG_STATE_HOME: join(dir, 'state'),
-    XDG_CONFIG_HOME: join(dir, 'config'),
-  };
-  const log = join(dir, 'state', 'vaultsmith', 'audit.jsonl');
-  return { dir, root, env, log, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  mkdirSync(sandbox.env.HOME!);
+  return { ...sandbox, root };
 }
 
-function events(log: string): AuditEvent[] {
-  return readFileSync(log, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as AuditEvent);
-}
+const events = readAuditLog;
 
 test('get, set, unset, env and exec each record one event with key names and no value', async () => {
   const p = project();

@@ -4,14 +4,12 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import type { AuditEvent } from '../../src/audit/index.js';
+import { auditLogIn, readAuditLog } from '../helpers/audit.js';
 import { runCli } from '../helpers/cli.js';
 import { requireTool } from '../helpers/tools.js';
 import { makeGitProject } from '../scan/git-project.js';
 
-function events(logPath: string): AuditEvent[] {
-  return readFileSync(logPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditEvent);
-}
+const events = readAuditLog;
 
 test('each secret-touching command records one event, with names and never values; verify passes', async (t) => {
   if (!requireTool(t, 'git')) return;
@@ -30,7 +28,7 @@ test('each secret-touching command records one event, with names and never value
     };
     p.write('vaultsmith.yaml', stringify(manifest));
     const env = p.env;
-    const log = join(env.XDG_STATE_HOME!, 'vaultsmith', 'audit.jsonl');
+    const log = auditLogIn(env);
     const vaultId = `production@${p.passwordFile}`;
     const newPasswordFile = join(p.outside, 'new_pass');
     const newPassword = randomBytes(20).toString('hex');

@@ -12,6 +12,7 @@ import { podmanBackend, syncLockTarget } from '../../src/services/podman-sync.js
 import { encryptVault } from '../../src/vault/index.js';
 import { type IsolatedPodman, makeIsolatedPodman } from '../deliver/podman-store.js';
 import { type CliResult, runCli } from '../helpers/cli.js';
+import { readAuditLog } from '../helpers/audit.js';
 import { hasTool, requireTool, startForeignProcess } from '../helpers/tools.js';
 
 // `vaultsmith podman sync|quadlet` end to end: manifest + encrypted vault + real podman (isolated store).
@@ -205,7 +206,7 @@ ${withTls ? `  TLS_KEY:
     const again = await cli('podman', 'quadlet', 'production', '--service', 'django', '--write', quadletDir);
     assert.equal(again.stdout, `up to date: ${dropIn}\n`);
     // It opened the vault, so each run is in the audit log (names only).
-    const events = readFileSync(join(store.dir, 'state', 'vaultsmith', 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { command: string; env: string; secrets: string[] });
+    const events = readAuditLog(join(store.dir, 'state', 'vaultsmith', 'audit.jsonl'));
     const quadlets = events.filter((e) => e.command === 'podman quadlet');
     assert.equal(quadlets.length, 4);
     assert.deepEqual(quadlets[0]!.secrets, ['db_password', 'django_secret_key', 'redis_url']);
